@@ -1,0 +1,99 @@
+import { randomId, randomSecret } from "../ids.ts";
+
+// A Prisma Postgres database as the sandbox keeps it, and as the Management API shows it.
+
+const API = "https://api.prisma.io/v1";
+
+export type Source =
+  | { type: "empty" }
+  | { type: "backup"; databaseId: string; backupId: string }
+  | { type: "database"; databaseId: string };
+
+export interface DatabaseRecord {
+  id: string;
+  connectionId: string;
+  name: string;
+  projectId: string;
+  /** `branchId ?? branchGitName ?? "main"`: the scope in which `logicalId` is unique. */
+  branch: string;
+  branchId: string | null;
+  logicalId: string | null;
+  region: string;
+  isDefault: boolean;
+  source: Source;
+  createdAt: Date;
+  /** When `status` turns from `provisioning` to `ready`. */
+  readyAt: number;
+  user: string;
+  password: string;
+}
+
+export interface NewDatabase {
+  name: string;
+  projectId: string;
+  branch: string;
+  branchId: string | null;
+  logicalId: string | null;
+  region: string;
+  isDefault: boolean;
+  source: Source;
+  provisioningMs: number;
+}
+
+export function newDatabaseRecord(input: NewDatabase): DatabaseRecord {
+  const { provisioningMs, ...rest } = input;
+  const createdAt = new Date();
+  return {
+    ...rest,
+    id: randomId("db_"),
+    connectionId: randomId("con_"),
+    createdAt,
+    readyAt: createdAt.getTime() + provisioningMs,
+    user: randomId("u", 15),
+    password: randomSecret(),
+  };
+}
+
+/**
+ * The API's view of a database. Connection strings carry the password, so, as at the
+ * real API, only the create answer includes them.
+ */
+export function presentDatabase(record: DatabaseRecord, withSecrets: boolean) {
+  const url = `${API}/databases/${record.id}`;
+  const endpoint = (host: string) => ({
+    host,
+    port: 5432,
+    ...(withSecrets
+      ? {
+          connectionString: `postgres://${record.user}:${record.password}@${host}:5432/postgres?sslmode=require`,
+        }
+      : {}),
+  });
+  return {
+    id: record.id,
+    type: "database" as const,
+    url,
+    name: record.name,
+    status: Date.now() >= record.readyAt ? ("ready" as const) : ("provisioning" as const),
+    createdAt: record.createdAt.toISOString(),
+    isDefault: record.isDefault,
+    defaultConnectionId: record.connectionId,
+    connections: [
+      {
+        id: record.connectionId,
+        type: "connection" as const,
+        url: `${API}/connections/${record.connectionId}`,
+        name: "default",
+        createdAt: record.createdAt.toISOString(),
+        kind: "postgres" as const,
+        endpoints: { direct: endpoint("db.prisma.io"), pooled: endpoint("pooled.db.prisma.io") },
+        database: { id: record.id, url, name: record.name },
+      },
+    ],
+    project: { id: record.projectId, url: `${API}/projects/${record.projectId}`, name: record.projectId },
+    region: { id: record.region, name: record.region },
+    source: record.source,
+    branchId: record.branchId,
+    logicalId: record.logicalId,
+  };
+}

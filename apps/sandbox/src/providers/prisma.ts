@@ -1,0 +1,179 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { ProviderModule, SandboxContext, SandboxEnv } from "../context.ts";
+import { json, providerError } from "../errors.ts";
+import { randomId } from "../ids.ts";
+import { admit, type Call, withFaults } from "../provider-call.ts";
+import { invalidInput, readJson } from "../validation.ts";
+import { type DatabaseRecord, newDatabaseRecord, presentDatabase } from "./prisma-database.ts";
+
+// Prisma Management API: Prisma Postgres databases per project and branch.
+// Contract: @prisma/management-api-sdk 1.80 types (the mirrored OpenAPI document predates
+// branchId, branchGitName, logicalId and the 409/413 answers).
+
+const PROJECT_ID = /^(proj_)?([cC][^\s-]{8,}|[a-z0-9]+)$/;
+const MAX_BODY_BYTES = 64 * 1024;
+const REGIONS = [
+  "us-east-1",
+  "us-west-1",
+  "eu-west-3",
+  "eu-central-1",
+  "ap-northeast-1",
+  "ap-southeast-1",
+  "inherit",
+] as const;
+
+const notNull = (field: string) =>
+  z.string({
+    error: (issue) =>
+      issue.input === null ? `${field} may not be null: every database belongs to a branch` : undefined,
+  });
+
+const createDatabaseSchema = z
+  .object({
+    projectId: z.string().regex(PROJECT_ID),
+    region: z.enum(REGIONS).default("us-east-1"),
+    name: z.string().min(1).optional(),
+    isDefault: z.boolean().default(false),
+    source: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("empty") }),
+        z.object({ type: z.literal("backup"), databaseId: z.string(), backupId: z.string() }),
+        z.object({ type: z.literal("database"), databaseId: z.string() }),
+      ])
+      .optional(),
+    branchId: notNull("branchId").optional(),
+    branchGitName: notNull("branchGitName").optional(),
+    logicalId: z.string().min(1).optional(),
+  })
+  .superRefine((body, check) => {
+    if (body.logicalId !== undefined && body.branchGitName !== undefined) {
+      check.addIssue({
+        code: "custom",
+        path: ["logicalId"],
+        message: "logicalId cannot be combined with branchGitName; pass branchId instead",
+      });
+    }
+    if (body.branchId !== undefined && body.branchGitName !== undefined) {
+      check.addIssue({
+        code: "custom",
+        path: ["branchGitName"],
+        message: "branchGitName and branchId are mutually exclusive",
+      });
+    }
+  });
+
+const listQuerySchema = z.object({
+  projectId: z.string().regex(PROJECT_ID).optional(),
+  logicalId: z.string().optional(),
+  branchId: z.string().optional(),
+  branchGitName: z.string().optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const CREATE: Call = { provider: "prisma", operation: "create" };
+const FIND: Call = { provider: "prisma", operation: "find" };
+
+export function prismaProvider(ctx: SandboxContext): ProviderModule {
+  let databases: DatabaseRecord[] = [];
+  const routes = new Hono<SandboxEnv>();
+
+  const create = (input: unknown): Response => {
+    const parsed = createDatabaseSchema.safeParse(input);
+    if (!parsed.success) return providerError("prisma", invalidInput(parsed.error));
+    const body = parsed.data;
+    if (body.projectId.startsWith("proj_missing")) {
+      return providerError("prisma", { status: 404, message: `Project "${body.projectId}" not found.` });
+    }
+    const branch = body.branchId ?? body.branchGitName ?? "main";
+    const logicalId = body.logicalId ?? null;
+    const taken = (db: DatabaseRecord) =>
+      db.projectId === body.projectId && db.branch === branch && db.logicalId === logicalId;
+    if (logicalId !== null && databases.some(taken)) {
+      return providerError("prisma", {
+        status: 409,
+        message: `A database with logicalId "${logicalId}" already exists on this branch.`,
+      });
+    }
+    const record = newDatabaseRecord({
+      name: body.name ?? randomId("database-", 8),
+      projectId: body.projectId,
+      branch,
+      branchId: body.branchId ?? null,
+      logicalId,
+      // The sandbox's projects have no default region of their own.
+      region: body.region === "inherit" ? "us-east-1" : body.region,
+      isDefault: body.isDefault,
+      source: body.source ?? { type: "empty" },
+      provisioningMs: ctx.options.prismaProvisioningMs,
+    });
+    databases.push(record);
+    ctx.stats.countCreation("prisma", `${record.projectId}/${logicalId ?? record.name}`);
+    return json(201, { data: presentDatabase(record, true) });
+  };
+
+  const list = (c: Context<SandboxEnv>): Response => {
+    const parsed = listQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) return providerError("prisma", invalidInput(parsed.error));
+    const query = parsed.data;
+    const wantedBranch = query.branchId ?? query.branchGitName;
+    const matching = databases.filter(
+      (db) =>
+        (query.projectId === undefined || db.projectId === query.projectId) &&
+        (query.logicalId === undefined || db.logicalId === query.logicalId) &&
+        (wantedBranch === undefined || db.branch === wantedBranch),
+    );
+    let start = 0;
+    if (query.cursor !== undefined) {
+      const at = matching.findIndex((db) => db.id === query.cursor);
+      if (at === -1) {
+        return providerError("prisma", { status: 400, message: 'Invalid field "cursor": unknown cursor.' });
+      }
+      start = at + 1;
+    }
+    const page = matching.slice(start, start + query.limit);
+    const hasMore = start + query.limit < matching.length;
+    return json(200, {
+      data: page.map((db) => presentDatabase(db, false)),
+      pagination: { nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null, hasMore },
+    });
+  };
+
+  routes.post("/v1/databases", async (c) => {
+    const refusal = admit(c, ctx, CREATE);
+    if (refusal !== null) return refusal;
+    const body = await readJson(c, MAX_BODY_BYTES);
+    if (!body.ok) return providerError("prisma", body.detail);
+    return (await withFaults(c, ctx, CREATE, () => create(body.value))).response;
+  });
+
+  routes.get("/v1/databases", async (c) => {
+    const refusal = admit(c, ctx, FIND);
+    if (refusal !== null) return refusal;
+    return (await withFaults(c, ctx, FIND, () => list(c))).response;
+  });
+
+  routes.get("/v1/databases/:databaseId", async (c) => {
+    const refusal = admit(c, ctx, FIND);
+    if (refusal !== null) return refusal;
+    const databaseId = c.req.param("databaseId");
+    return (
+      await withFaults(c, ctx, FIND, () => {
+        const record = databases.find((db) => db.id === databaseId);
+        if (record === undefined) {
+          return providerError("prisma", { status: 404, message: `Database "${databaseId}" not found.` });
+        }
+        return json(200, { data: presentDatabase(record, false) });
+      })
+    ).response;
+  });
+
+  return {
+    routes,
+    reset() {
+      databases = [];
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { classifyHttpFailure, classifyPostgresFailure, classifyTransportFailure, parseRetryAfter } from "./classify.ts";
+import { ProviderConflictError, ProviderTransientError } from "./errors.ts";
+
+const failure = (status: number, body: unknown = {}, headers: Record<string, string> = {}) =>
+  classifyHttpFailure({ provider: "bridgeport", status, headers: new Headers(headers), body });
+
+describe("classifyHttpFailure", () => {
+  it.each([
+    [400, "invalid", false],
+    [401, "auth", false],
+    [403, "auth", false],
+    [404, "not_found", false],
+    [408, "transient", true],
+    [409, "conflict", false],
+    [413, "invalid", false],
+    [422, "invalid", false],
+    [429, "rate_limited", true],
+    [500, "transient", true],
+    [502, "transient", true],
+    [503, "transient", true],
+    [302, "unknown", false],
+  ] as const)("classifies %i as %s (retryable: %s)", (status, kind, retryable) => {
+    const error = failure(status);
+    expect(error.kind).toBe(kind);
+    expect(error.retryable).toBe(retryable);
+    expect(error.status).toBe(status);
+  });
+
+  it("treats BRIDGEPORT's in-progress Idempotency-Key 409 as transient, with its Retry-After", () => {
+    const error = failure(
+      409,
+      { code: "CONFLICT", message: "still running", field: "Idempotency-Key" },
+      { "retry-after": "1" },
+    );
+    expect(error).toBeInstanceOf(ProviderTransientError);
+    expect(error.retryable).toBe(true);
+    expect(error.retryAfterMs).toBe(1000);
+  });
+
+  it("treats IDEMPOTENCY_KEY_REUSED as invalid, not as a conflict to adopt", () => {
+    const error = failure(409, { code: "IDEMPOTENCY_KEY_REUSED", message: "x", field: "Idempotency-Key" });
+    expect(error.kind).toBe("invalid");
+  });
+
+  it("reads a name conflict as a ProviderConflictError with the provider's code and request id", () => {
+    const error = failure(409, { code: "CONFLICT", message: "exists", field: "name", requestId: "req_1" });
+    expect(error).toBeInstanceOf(ProviderConflictError);
+    expect(error.code).toBe("CONFLICT");
+    expect(error.field).toBe("name");
+    expect(error.requestId).toBe("req_1");
+  });
+
+  it("reads Prisma's nested envelope and Artie's string envelope", () => {
+    const prisma = classifyHttpFailure({
+      provider: "prisma",
+      status: 400,
+      headers: new Headers({ "x-request-id": "r9" }),
+      body: { error: { code: "invalid_request", message: "bad projectId" } },
+    });
+    expect(prisma.code).toBe("invalid_request");
+    expect(prisma.message).toContain("bad projectId");
+    expect(prisma.requestId).toBe("r9");
+    const artie = classifyHttpFailure({
+      provider: "artie",
+      status: 400,
+      headers: new Headers(),
+      body: { error: "name is required" },
+    });
+    expect(artie.message).toContain("name is required");
+  });
+
+  it("takes the delay from a body field when there is no Retry-After header", () => {
+    expect(failure(429, { code: "RATE_LIMITED", message: "slow", retryAfter: 3 }).retryAfterMs).toBe(3000);
+  });
+
+  it("gives a delay only to retryable errors", () => {
+    expect(failure(400, {}, { "retry-after": "5" }).retryAfterMs).toBeUndefined();
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads delay-seconds", () => {
+    expect(parseRetryAfter("2")).toBe(2000);
+    expect(parseRetryAfter("0.5")).toBe(500);
+  });
+  it("reads an HTTP date relative to now", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:03 GMT", now)).toBe(3000);
+    expect(parseRetryAfter("Wed, 31 Dec 2025 23:59:00 GMT", now)).toBe(0);
+  });
+  it("ignores what it cannot read", () => {
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter("")).toBeUndefined();
+  });
+});
+
+describe("classifyTransportFailure", () => {
+  const base = { provider: "artie" as const, timedOut: false, aborted: false };
+  it("calls a timeout transient", () => {
+    const error = classifyTransportFailure({ ...base, error: new Error("x"), timedOut: true });
+    expect([error.kind, error.code, error.retryable]).toEqual(["transient", "TIMEOUT", true]);
+  });
+  it("calls a reset socket transient, by its code", () => {
+    const cause = Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" });
+    const error = classifyTransportFailure({ ...base, error: new TypeError("fetch failed", { cause }) });
+    expect([error.kind, error.code]).toEqual(["transient", "UND_ERR_SOCKET"]);
+  });
+  it("calls a programming error unknown and not retryable", () => {
+    const error = classifyTransportFailure({ ...base, error: new RangeError("bug") });
+    expect([error.kind, error.retryable]).toEqual(["unknown", false]);
+  });
+});
+
+describe("classifyPostgresFailure", () => {
+  it.each([
+    ["42P04", "conflict", false],
+    ["28P01", "auth", false],
+    ["42501", "auth", false],
+    ["57P03", "transient", true],
+    ["08006", "transient", true],
+    ["42601", "invalid", false],
+    ["XX000", "unknown", false],
+  ] as const)("classifies SQLSTATE %s as %s", (code, kind, retryable) => {
+    const error = classifyPostgresFailure(Object.assign(new Error("pg said no"), { code }), false);
+    expect([error.kind, error.retryable, error.code]).toEqual([kind, retryable, code]);
+  });
+  it("calls a refused connection transient", () => {
+    const error = classifyPostgresFailure(
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      false,
+    );
+    expect([error.kind, error.code]).toEqual(["transient", "ECONNREFUSED"]);
+  });
+});

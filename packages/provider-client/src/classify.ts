@@ -1,0 +1,257 @@
+import { type ErrorKind, type ProviderError, providerError } from "./errors.ts";
+import type { ProviderName } from "./provider-names.ts";
+
+/** A provider's non-2xx answer, body already parsed as JSON where it was JSON. */
+export interface HttpFailure {
+  provider: ProviderName;
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** What the three providers' error envelopes have in common, read leniently. */
+interface Envelope {
+  code?: string | undefined;
+  message?: string | undefined;
+  field?: string | undefined;
+  hint?: string | undefined;
+  requestId?: string | undefined;
+  retryAfterSeconds?: number | undefined;
+}
+
+interface Verdict {
+  kind: ErrorKind;
+  retryable: boolean;
+}
+
+interface HttpRule extends Verdict {
+  when: (status: number, envelope: Envelope) => boolean;
+}
+
+/**
+ * The one ordered list that turns an HTTP outcome into a decision. First match wins;
+ * nothing else in the product looks at a status code.
+ */
+const httpRules: readonly HttpRule[] = [
+  // BRIDGEPORT: the first request with this Idempotency-Key is still running. Back off, ask again.
+  {
+    when: (s, e) => s === 409 && e.field === "Idempotency-Key" && e.code !== "IDEMPOTENCY_KEY_REUSED",
+    kind: "transient",
+    retryable: true,
+  },
+  // The same key was sent with a different body: retrying cannot help.
+  {
+    when: (s, e) => s === 409 && e.code === "IDEMPOTENCY_KEY_REUSED",
+    kind: "invalid",
+    retryable: false,
+  },
+  { when: (s) => s === 409, kind: "conflict", retryable: false },
+  { when: (s) => s === 429, kind: "rate_limited", retryable: true },
+  { when: (s) => s === 408 || (s >= 500 && s <= 599), kind: "transient", retryable: true },
+  { when: (s) => s === 401 || s === 403, kind: "auth", retryable: false },
+  { when: (s) => s === 404, kind: "not_found", retryable: false },
+  { when: (s) => s >= 400 && s <= 499, kind: "invalid", retryable: false },
+  // 1xx, 3xx, or anything stranger: we cannot tell what happened, so we do not guess.
+  { when: () => true, kind: "unknown", retryable: false },
+];
+
+export function classifyHttpFailure(failure: HttpFailure): ProviderError {
+  const envelope = readEnvelope(failure.body);
+  const rule = httpRules.find((r) => r.when(failure.status, envelope)) as HttpRule;
+  const retryAfterMs =
+    parseRetryAfter(failure.headers.get("retry-after")) ??
+    (envelope.retryAfterSeconds === undefined ? undefined : envelope.retryAfterSeconds * 1000);
+  const text = envelope.message ?? (typeof failure.body === "string" ? failure.body.slice(0, 200) : "");
+  return providerError({
+    provider: failure.provider,
+    kind: rule.kind,
+    retryable: rule.retryable,
+    status: failure.status,
+    code: envelope.code,
+    field: envelope.field,
+    requestId: envelope.requestId ?? failure.headers.get("x-request-id") ?? undefined,
+    retryAfterMs: rule.retryable ? retryAfterMs : undefined,
+    message: `${failure.provider} answered ${failure.status}${envelope.code ? ` ${envelope.code}` : ""}${text ? `: ${text}` : ""}`,
+  });
+}
+
+/** Why a request got no answer: our timeout, the caller's abort, or the network. */
+export interface TransportFailure {
+  provider: ProviderName;
+  error: unknown;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+const networkCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+]);
+
+export function classifyTransportFailure(failure: TransportFailure): ProviderError {
+  const { provider } = failure;
+  if (failure.timedOut) {
+    return providerError({
+      provider,
+      kind: "transient",
+      retryable: true,
+      code: "TIMEOUT",
+      message: `${provider} did not answer in time`,
+      cause: failure.error,
+    });
+  }
+  if (failure.aborted) {
+    return providerError({
+      provider,
+      kind: "transient",
+      retryable: true,
+      code: "ABORTED",
+      message: `the call to ${provider} was cancelled`,
+      cause: failure.error,
+    });
+  }
+  const code = networkCode(failure.error);
+  if (code !== undefined) {
+    return providerError({
+      provider,
+      kind: "transient",
+      retryable: true,
+      code,
+      message: `${provider} could not be reached (${code})`,
+      cause: failure.error,
+    });
+  }
+  return providerError({
+    provider,
+    kind: "unknown",
+    retryable: false,
+    code: "UNEXPECTED",
+    message: `calling ${provider} failed unexpectedly`,
+    cause: failure.error,
+  });
+}
+
+/** A 2xx whose body does not parse or does not match the published schema. */
+export function classifyMalformedResponse(
+  provider: ProviderName,
+  status: number,
+  problem: string,
+  cause?: unknown,
+): ProviderError {
+  // The provider said yes, so the database may exist: retryable, and the caller reconciles first.
+  return providerError({
+    provider,
+    kind: "malformed",
+    retryable: true,
+    status,
+    code: "MALFORMED_RESPONSE",
+    message: `${provider} answered ${status} with an unexpected body: ${problem}`,
+    cause,
+  });
+}
+
+/** Input that fails the provider's schema before anything is sent. */
+export function classifyInvalidInput(provider: ProviderName, field: string, problem: string): ProviderError {
+  return providerError({
+    provider,
+    kind: "invalid",
+    retryable: false,
+    code: "INVALID_INPUT",
+    field,
+    message: `${field || "input"}: ${problem}`,
+  });
+}
+
+interface SqlRule extends Verdict {
+  when: (sqlstate: string) => boolean;
+}
+
+/** PostgreSQL's SQLSTATE classes, in the same terms as the HTTP rules. */
+const sqlRules: readonly SqlRule[] = [
+  { when: (c) => c === "42P04", kind: "conflict", retryable: false }, // duplicate_database
+  { when: (c) => c.startsWith("28") || c === "42501", kind: "auth", retryable: false },
+  { when: (c) => c === "3D000", kind: "not_found", retryable: false },
+  {
+    when: (c) =>
+      c.startsWith("08") || c.startsWith("53") || c.startsWith("57") || c === "40001" || c === "40P01" || c === "55006",
+    kind: "transient",
+    retryable: true,
+  },
+  { when: (c) => c.startsWith("42") || c.startsWith("22"), kind: "invalid", retryable: false },
+  { when: () => true, kind: "unknown", retryable: false },
+];
+
+export function classifyPostgresFailure(error: unknown, timedOut: boolean): ProviderError {
+  const sqlstate = sqlStateOf(error);
+  if (sqlstate === undefined || timedOut) {
+    return classifyTransportFailure({ provider: "postgres", error, timedOut, aborted: false });
+  }
+  const rule = sqlRules.find((r) => r.when(sqlstate)) as SqlRule;
+  const message = error instanceof Error ? error.message : String(error);
+  return providerError({
+    provider: "postgres",
+    kind: rule.kind,
+    retryable: rule.retryable,
+    code: sqlstate,
+    message: `postgres refused (${sqlstate}): ${message}`,
+  });
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date, in milliseconds from now. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined || value.trim() === "") return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+function readEnvelope(body: unknown): Envelope {
+  if (!isRecord(body)) return {};
+  // Prisma nests its envelope under `error`; Artie's `error` is the message itself.
+  const inner = isRecord(body.error) ? body.error : body;
+  return {
+    code: stringOf(inner.code),
+    message: stringOf(inner.message) ?? stringOf(body.error),
+    field: stringOf(inner.field),
+    hint: stringOf(inner.hint),
+    requestId: stringOf(inner.requestId) ?? stringOf(body.requestId),
+    retryAfterSeconds: numberOf(inner.retryAfter) ?? numberOf(body.retryAfter),
+  };
+}
+
+function networkCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== undefined && depth < 4; depth++) {
+    const code = isRecord(current) ? stringOf(current.code) : undefined;
+    if (code !== undefined && networkCodes.has(code)) return code;
+    current = isRecord(current) || current instanceof Error ? (current as { cause?: unknown }).cause : undefined;
+  }
+  // undici's bare "fetch failed" with no code still means the socket failed.
+  if (error instanceof TypeError && error.message === "fetch failed") return "NETWORK";
+  if (error instanceof Error && /Connection terminated|ECONNRESET|socket hang up/i.test(error.message))
+    return "NETWORK";
+  return undefined;
+}
+
+function sqlStateOf(error: unknown): string | undefined {
+  const code = isRecord(error) ? stringOf(error.code) : undefined;
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !networkCodes.has(code) ? code : undefined;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const stringOf = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const numberOf = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;

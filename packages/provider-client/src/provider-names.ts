@@ -1,0 +1,2 @@
+export const providerNames = ["artie", "bridgeport", "prisma", "postgres"] as const;
+export type ProviderName = (typeof providerNames)[number];

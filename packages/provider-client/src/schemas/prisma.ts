@@ -1,0 +1,87 @@
+import { z } from "zod";
+
+const idPattern = (prefix: string) => new RegExp(`^(${prefix}_)?([cC][^\\s-]{8,}|[a-z0-9]+)$`);
+
+/**
+ * The body of Prisma's `POST /v1/databases`, as `@prisma/management-api-sdk` 1.80 types it
+ * (the mirrored OpenAPI document predates `branchId`, `branchGitName` and `logicalId`).
+ */
+export const prismaCreateInputSchema = z
+  .strictObject({
+    projectId: z.string().regex(idPattern("proj"), "is not a Prisma project id"),
+    region: z
+      .enum(["us-east-1", "us-west-1", "eu-west-3", "eu-central-1", "ap-northeast-1", "ap-southeast-1", "inherit"])
+      .optional(),
+    name: z.string().min(1).optional(),
+    isDefault: z.boolean().optional(),
+    source: z
+      .discriminatedUnion("type", [
+        z.strictObject({ type: z.literal("empty") }),
+        z.strictObject({
+          type: z.literal("backup"),
+          databaseId: z.string().regex(idPattern("db")),
+          backupId: z.string().min(1),
+        }),
+        z.strictObject({
+          type: z.literal("database"),
+          databaseId: z.string().regex(idPattern("db")),
+        }),
+      ])
+      .optional(),
+    branchId: z.string().min(1).optional(),
+    branchGitName: z.string().min(1).optional(),
+    logicalId: z.string().min(1).max(200).optional(),
+  })
+  .superRefine((input, ctx) => {
+    // Prisma refuses logicalId with branchGitName, and Provisioner always sends a logicalId:
+    // it is how a retried create finds the database the first try made.
+    if (input.branchGitName !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["branchGitName"],
+        message:
+          "cannot be used: Prisma does not accept it together with logicalId, which Provisioner always sends; pass branchId instead",
+      });
+    }
+  });
+export type PrismaCreateInput = z.output<typeof prismaCreateInputSchema>;
+
+const endpointSchema = z.looseObject({
+  host: z.string(),
+  port: z.number(),
+  connectionString: z.string().optional(),
+});
+
+export const prismaDatabaseSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(["failure", "provisioning", "ready", "recovering"]),
+  connections: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        endpoints: z.looseObject({
+          direct: endpointSchema.optional(),
+          pooled: endpointSchema.optional(),
+          accelerate: endpointSchema.optional(),
+        }),
+        directConnection: z.looseObject({ host: z.string(), pass: z.string(), user: z.string() }).nullable().optional(),
+      }),
+    )
+    .default([]),
+  branchId: z.string().nullable().optional(),
+  logicalId: z.string().nullable().optional(),
+});
+export type PrismaDatabase = z.output<typeof prismaDatabaseSchema>;
+
+export const prismaCreatedSchema = z.object({ data: prismaDatabaseSchema });
+export const prismaDatabaseListSchema = z.object({
+  data: z.array(prismaDatabaseSchema),
+  pagination: z.object({ nextCursor: z.string().nullable(), hasMore: z.boolean() }).optional(),
+});
+
+export interface PrismaIdentity {
+  projectId: string;
+  logicalId: string;
+  branchId?: string | undefined;
+}

@@ -1,0 +1,124 @@
+import pRetry from "p-retry";
+import type { z } from "zod";
+import { classifyHttpFailure, classifyMalformedResponse, classifyTransportFailure } from "./classify.ts";
+import { isProviderError } from "./errors.ts";
+import type { ProviderName } from "./provider-names.ts";
+
+/** A provider's answer, read whole. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * Runs `call` under the account's timeout and the caller's signal, and turns anything
+ * thrown that is not already a ProviderError into one. Both the plain-fetch clients and
+ * the Prisma SDK go through here, so a timeout means the same thing everywhere.
+ */
+export async function withDeadline<T>(
+  provider: ProviderName,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    return await call(combined);
+  } catch (error) {
+    if (isProviderError(error)) throw error;
+    throw classifyTransportFailure({
+      provider,
+      error,
+      timedOut: timeout.aborted,
+      aborted: signal?.aborted ?? false,
+    });
+  }
+}
+
+export interface HttpRequest {
+  provider: ProviderName;
+  method: "GET" | "POST";
+  url: string;
+  token: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** One HTTP exchange, made once. Non-2xx answers throw the classified ProviderError. */
+export function sendHttp(request: HttpRequest): Promise<HttpAnswer> {
+  return withDeadline(request.provider, request.timeoutMs, request.signal, async (signal) => {
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      authorization: `Bearer ${request.token}`,
+      ...request.headers,
+    };
+    if (request.body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body: request.body === undefined ? null : JSON.stringify(request.body),
+      signal,
+    });
+    const answer = {
+      status: response.status,
+      headers: response.headers,
+      text: await response.text(),
+    };
+    if (answer.status < 200 || answer.status > 299) {
+      throw classifyHttpFailure({
+        provider: request.provider,
+        status: answer.status,
+        headers: answer.headers,
+        body: parseLeniently(answer.text),
+      });
+    }
+    return answer;
+  });
+}
+
+/** Parses a 2xx body against the provider's published response schema. */
+export function parseAnswer<S extends z.ZodType>(provider: ProviderName, answer: HttpAnswer, schema: S): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.text);
+  } catch (error) {
+    throw classifyMalformedResponse(provider, answer.status, "not JSON", error);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw classifyMalformedResponse(
+      provider,
+      answer.status,
+      `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return parsed.data;
+}
+
+export function parseLeniently(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Look-ups are safe to repeat, so a short network blip is retried here, quickly and
+ * a few times. Create calls never come through this: BullMQ owns their retries.
+ */
+export function retryLookup<T>(lookup: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return pRetry(lookup, {
+    retries: 2,
+    minTimeout: 100,
+    maxTimeout: 500,
+    signal,
+    shouldRetry: ({ error }) =>
+      isProviderError(error) && error.kind === "transient" && error.code !== "TIMEOUT" && error.code !== "ABORTED",
+  });
+}
