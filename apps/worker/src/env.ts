@@ -1,0 +1,27 @@
+import { providerNames } from "@provisioner/provider-client";
+import { z } from "zod";
+
+const ms = z.coerce.number().int().min(1);
+
+/** The worker process's own settings; provider settings come from `loadConfig`. */
+export const workerEnvSchema = z.object({
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** How long SIGTERM waits for running jobs before it hands them back. */
+  WORKER_SHUTDOWN_GRACE_MS: ms.default(30_000),
+  WORKER_LOCK_DURATION_MS: ms.default(30_000),
+  WORKER_STALLED_INTERVAL_MS: ms.default(30_000),
+  /** Comma-separated providers this process serves; default all that have an account. */
+  WORKER_PROVIDERS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(providerNames)))
+    .optional(),
+  /** How often old dead letters are pruned. */
+  DEAD_LETTER_PRUNE_INTERVAL_MS: ms.default(600_000),
+});
+export type WorkerEnv = z.output<typeof workerEnvSchema>;

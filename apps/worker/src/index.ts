@@ -1,0 +1,5 @@
+// The worker as a library, for tests and for embedding; `main.ts` is the process.
+export { fullJitterDelay } from "./backoff.ts";
+export { createLogger } from "./logger.ts";
+export { createRunner, type RunnerDeps } from "./runner.ts";
+export { type RunningWorkers, type StartWorkersOptions, startWorkers, type WorkerTuning } from "./workers.ts";

@@ -1,0 +1,70 @@
+import {
+  ConfigError,
+  createRedisConnection,
+  evictionPolicy,
+  loadConfig,
+  openQueues,
+  pruneDeadLetters,
+} from "@provisioner/queue";
+import { workerEnvSchema } from "./env.ts";
+import { createLogger } from "./logger.ts";
+import { startWorkers } from "./workers.ts";
+
+const parsedEnv = workerEnvSchema.safeParse(process.env);
+if (!parsedEnv.success) {
+  console.error(
+    `worker: invalid environment: ${parsedEnv.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+  );
+  process.exit(1);
+}
+const env = parsedEnv;
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  console.error(`worker: ${error instanceof ConfigError ? error.message : (error as Error).message}`);
+  process.exit(1);
+}
+
+const logger = createLogger(env.data.LOG_LEVEL);
+const connection = createRedisConnection(config.redisUrl, "worker");
+const queues = openQueues(config, connection);
+
+const policy = await evictionPolicy(connection);
+if (policy !== undefined && policy !== "noeviction") {
+  logger.warn(
+    { policy },
+    `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs. Set it to noeviction.`,
+  );
+}
+
+const running = await startWorkers({
+  queues,
+  connection,
+  logger,
+  providers: env.data.WORKER_PROVIDERS,
+  tuning: { lockDurationMs: env.data.WORKER_LOCK_DURATION_MS, stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS },
+});
+logger.info({ providers: [...running.workers.keys()], pid: process.pid }, "worker ready");
+
+const prune = setInterval(() => {
+  pruneDeadLetters(queues).catch((error: Error) =>
+    logger.warn({ err: { message: error.message } }, "dead-letter prune failed"),
+  );
+}, env.data.DEAD_LETTER_PRUNE_INTERVAL_MS);
+prune.unref();
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal, graceMs: env.data.WORKER_SHUTDOWN_GRACE_MS }, "draining");
+  clearInterval(prune);
+  await running.close(env.data.WORKER_SHUTDOWN_GRACE_MS);
+  await queues.close();
+  await connection.quit().catch(() => {});
+  logger.info("drained");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop("SIGTERM"));
+process.on("SIGINT", () => void stop("SIGINT"));

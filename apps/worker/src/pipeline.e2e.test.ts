@@ -1,0 +1,244 @@
+import { logicalIdFor } from "@provisioner/provider-client";
+import { getDeadLetter, replayDeadLetter } from "@provisioner/queue";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Harness, inputFor, postgresAdminUrl, startHarness } from "./test-support.ts";
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  await harness.startWorkers({ lockDurationMs: 5_000, stalledIntervalMs: 5_000 });
+});
+afterAll(() => harness.close());
+beforeEach(() => harness.setFaults([]));
+
+const httpProviders = ["artie", "bridgeport", "prisma"] as const;
+
+/** How many times the sandbox created the job's database (Prisma counts by logicalId). */
+function creationsOf(
+  provider: (typeof httpProviders)[number],
+  input: Record<string, unknown>,
+  jobId: string,
+): number[] {
+  const name = provider === "prisma" ? logicalIdFor(jobId) : (input.name as string);
+  return Object.entries(harness.creations(provider))
+    .filter(([key]) => key.endsWith(`/${name}`))
+    .map(([, count]) => count);
+}
+
+describe.each(httpProviders)("%s jobs", (provider) => {
+  it("succeed, creating the database once", async () => {
+    const input = inputFor[provider]();
+    const id = await harness.submit({ provider, input });
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("succeeded");
+    expect(view.result?.outcome).toBe("created");
+    expect(view.attempts).toBe(1);
+    expect(creationsOf(provider, input, id)).toEqual([1]);
+  });
+
+  it("adopt the database when the create's response was lost, creating it once", async () => {
+    harness.setFaults([{ provider, fault: "lost_response", times: 1 }]);
+    const input = inputFor[provider]();
+    const id = await harness.submit({ provider, input });
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("succeeded");
+    expect(view.result?.outcome).toBe("deduplicated");
+    expect(view.errors).toHaveLength(1);
+    expect(view.errors[0]).toMatchObject({ kind: "transient", attempt: 1 });
+    expect(creationsOf(provider, input, id)).toEqual([1]);
+  });
+
+  it("die after exactly one provider call on a 400, into the dead letters", async () => {
+    harness.setFaults([{ provider, fault: "error", status: 400 }]);
+    const before = harness.sandbox.state.stats().requests[provider].create;
+    const id = await harness.submit({ provider, input: inputFor[provider]() });
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("dead");
+    expect(view.errors).toEqual([expect.objectContaining({ kind: "invalid", status: 400, retryable: false })]);
+    expect(harness.sandbox.state.stats().requests[provider].create - before).toBe(1);
+    const dead = await getDeadLetter(harness.queues, id);
+    expect(dead?.reason).toMatchObject({ kind: "invalid", status: 400 });
+    expect(dead?.errors).toHaveLength(1);
+  });
+
+  it("succeed after two 5xx answers, backing off in between", async () => {
+    harness.setFaults([{ provider, fault: "error", status: 502, times: 2 }]);
+    const id = await harness.submit({ provider, input: inputFor[provider]() });
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("succeeded");
+    expect(view.attempts).toBe(3);
+    expect(view.errors.map((e) => [e.attempt, e.kind, e.status])).toEqual([
+      [1, "transient", 502],
+      [2, "transient", 502],
+    ]);
+  });
+});
+
+describe("name conflicts", () => {
+  it("BRIDGEPORT: a 409 on the name adopts the existing database as deduplicated", async () => {
+    const input = inputFor.bridgeport();
+    const first = await harness.submit({ provider: "bridgeport", input, idempotencyKey: "first" });
+    await harness.waitFor(first);
+    const second = await harness.submit({ provider: "bridgeport", input, idempotencyKey: "second" });
+    const view = await harness.waitFor(second);
+    expect(view.status).toBe("succeeded");
+    expect(view.result?.outcome).toBe("deduplicated");
+    expect(view.result?.resource.name).toBe(input.name);
+    expect(harness.creations("bridgeport")[`env_test/${input.name}`]).toBe(1);
+  });
+
+  it("Prisma: a 409 on the logicalId adopts the existing database", async () => {
+    const input = { ...inputFor.prisma(), logicalId: "tenant-42" };
+    const first = await harness.submit({ provider: "prisma", input, idempotencyKey: "p-first" });
+    await harness.waitFor(first);
+    const second = await harness.submit({ provider: "prisma", input, idempotencyKey: "p-second" });
+    const view = await harness.waitFor(second);
+    expect(view.result?.outcome).toBe("deduplicated");
+    expect(harness.creations("prisma")["proj_abc123/tenant-42"]).toBe(1);
+  });
+});
+
+describe("retry timing", () => {
+  it("waits out a 429's Retry-After without spending an attempt", async () => {
+    harness.setFaults([{ provider: "bridgeport", fault: "rate_limit", retryAfter: "2", times: 1 }]);
+    const started = Date.now();
+    const id = await harness.submit({ provider: "bridgeport", input: inputFor.bridgeport() });
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("succeeded");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(view.attempts).toBe(1);
+    expect(view.errors).toEqual([expect.objectContaining({ kind: "rate_limited", status: 429, retryAfterMs: 2_000 })]);
+  });
+
+  it("dies with every attempt's error listed once attempts run out, and a replay succeeds after recovery", async () => {
+    harness.setFaults([{ provider: "prisma", fault: "error", status: 500 }]);
+    const id = await harness.submit({ provider: "prisma", input: inputFor.prisma() });
+    const dead = await harness.waitFor(id);
+    expect(dead.status).toBe("dead");
+    expect(dead.attempts).toBe(3);
+    expect(dead.errors.map((e) => e.attempt)).toEqual([1, 2, 3]);
+    const letter = await getDeadLetter(harness.queues, id);
+    expect(letter?.errors).toHaveLength(3);
+    expect(letter?.reason).toMatchObject({ kind: "transient", status: 500 });
+
+    harness.setFaults([]);
+    await replayDeadLetter(harness.queues, id);
+    const replayed = await harness.waitFor(id, (view) => view.status === "succeeded");
+    expect(replayed.result?.outcome).toBe("created");
+    expect(await getDeadLetter(harness.queues, id)).toBeUndefined();
+  });
+
+  it("replays with corrected input under a fresh BRIDGEPORT Idempotency-Key", async () => {
+    harness.setFaults([{ provider: "bridgeport", fault: "error", status: 400, times: 1 }]);
+    const input = inputFor.bridgeport();
+    const id = await harness.submit({ provider: "bridgeport", input });
+    expect((await harness.waitFor(id)).status).toBe("dead");
+    await replayDeadLetter(harness.queues, id, { input: { ...input, type: "mysql" } });
+    const view = await harness.waitFor(id, (v) => v.status === "succeeded");
+    expect(view.result?.resource).toMatchObject({ name: input.name, type: "mysql" });
+  });
+});
+
+describe("Prisma provisioning", () => {
+  it("waits for provisioning to finish without spending attempts, keeping the connection strings", async () => {
+    const slow = await startHarness({ prismaProvisioningMs: 1_200 });
+    try {
+      await slow.startWorkers();
+      const id = await slow.submit({ provider: "prisma", input: inputFor.prisma() });
+      const view = await slow.waitFor(id);
+      expect(view.status).toBe("succeeded");
+      expect(view.result?.outcome).toBe("created");
+      expect(view.attempts).toBe(1);
+      expect(slow.sandbox.state.stats().requests.prisma.find).toBeGreaterThanOrEqual(1);
+      const job = await slow.queues.byProvider.prisma.getJob(id);
+      expect(job?.returnvalue.secrets).toMatch(/^enc:v1:/);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe("isolation between providers", () => {
+  it("finishes Artie jobs on time while Prisma answers 503 to everything", async () => {
+    harness.setFaults([{ provider: "prisma", fault: "error", status: 503 }]);
+    const prisma = await Promise.all(
+      Array.from({ length: 20 }, () => harness.submit({ provider: "prisma", input: inputFor.prisma() })),
+    );
+    const started = Date.now();
+    const artie = await Promise.all(
+      Array.from({ length: 20 }, () => harness.submit({ provider: "artie", input: inputFor.artie() })),
+    );
+    const views = await Promise.all(artie.map((id) => harness.waitFor(id, undefined, 5_000)));
+    expect(views.every((view) => view.status === "succeeded")).toBe(true);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const stillFailing = await Promise.all(prisma.map((id) => harness.waitFor(id, () => true)));
+    expect(stillFailing.some((view) => view.status !== "succeeded")).toBe(true);
+  });
+});
+
+const postgresUp = await new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 2_000 })
+  .connect()
+  .then(
+    async function (this: void) {
+      return true;
+    },
+    () => false,
+  );
+
+describe.skipIf(!postgresUp && !process.env.CI)("postgres jobs", () => {
+  it("create the database on the real server, and adopt it when it already exists", async () => {
+    const input = inputFor.postgres();
+    const id = await harness.submit({ provider: "postgres", input });
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("succeeded");
+    expect(view.result?.outcome).toBe("created");
+    const again = await harness.submit({ provider: "postgres", input, idempotencyKey: "other" });
+    expect((await harness.waitFor(again)).result?.outcome).toBe("deduplicated");
+    const admin = new pg.Client({ connectionString: postgresAdminUrl });
+    await admin.connect();
+    const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [input.name]);
+    await admin.query(`DROP DATABASE IF EXISTS "${input.name as string}"`);
+    await admin.end();
+    expect(rowCount).toBe(1);
+  });
+});
+
+describe("secrets at rest", () => {
+  it("never stores a password, a sharedConfig or a connection string in plaintext in Redis", async () => {
+    const ids = await Promise.all([
+      harness.submit({ provider: "bridgeport", input: inputFor.bridgeport() }),
+      harness.submit({ provider: "artie", input: inputFor.artie() }),
+      harness.submit({ provider: "prisma", input: inputFor.prisma() }),
+    ]);
+    harness.setFaults([{ provider: "bridgeport", fault: "error", status: 400 }]);
+    const dead = await harness.submit({ provider: "bridgeport", input: inputFor.bridgeport() });
+    await Promise.all([...ids, dead].map((id) => harness.waitFor(id)));
+
+    const values: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await harness.connection.scan(
+        cursor,
+        "MATCH",
+        `${harness.env.QUEUE_PREFIX}:*`,
+        "COUNT",
+        1000,
+      );
+      for (const key of keys) {
+        const type = await harness.connection.type(key);
+        if (type === "string") values.push((await harness.connection.get(key)) ?? "");
+        if (type === "hash") values.push(...Object.values(await harness.connection.hgetall(key)));
+        if (type === "list") values.push(...(await harness.connection.lrange(key, 0, -1)));
+        if (type === "set") values.push(...(await harness.connection.smembers(key)));
+        if (type === "zset") values.push(...(await harness.connection.zrange(key, "0", "-1")));
+        if (type === "stream") values.push(JSON.stringify(await harness.connection.xrange(key, "-", "+")));
+      }
+      cursor = next;
+    } while (cursor !== "0");
+    const everything = values.join("\n");
+    expect(everything.length).toBeGreaterThan(1_000);
+    for (const secret of ["bridgeport-secret", "artie-secret", "postgres://"]) expect(everything).not.toContain(secret);
+  });
+});

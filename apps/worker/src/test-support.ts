@@ -1,0 +1,136 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ProviderName } from "@provisioner/provider-client";
+import {
+  createRedisConnection,
+  getJobView,
+  type JobView,
+  loadConfig,
+  openQueues,
+  type QueueSet,
+  type SubmitRequest,
+  submitJobs,
+} from "@provisioner/queue";
+import { startSandbox } from "@provisioner/sandbox";
+import type { Redis } from "ioredis";
+import { pino } from "pino";
+import { type RunningWorkers, startWorkers, type WorkerTuning } from "./workers.ts";
+
+export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export const postgresAdminUrl = process.env.POSTGRES_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Fast settings so retries finish in milliseconds; each test file may override. */
+export const fastProviderSettings = {
+  attempts: 3,
+  backoff: { baseMs: 50, capMs: 200 },
+  timeoutMs: 2_000,
+  concurrency: 5,
+};
+
+export interface Harness {
+  sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  queues: QueueSet;
+  connection: Redis;
+  /** Environment a separate worker process needs to join this harness. */
+  env: Record<string, string>;
+  workers: RunningWorkers | undefined;
+  startWorkers(tuning?: WorkerTuning): Promise<RunningWorkers>;
+  submit(request: Omit<SubmitRequest, "account"> & { account?: string }): Promise<string>;
+  waitFor(id: string, until?: (view: JobView) => boolean, timeoutMs?: number): Promise<JobView>;
+  setFaults(rules: unknown[]): void;
+  creations(provider: Exclude<ProviderName, "postgres">): Record<string, number>;
+  close(): Promise<void>;
+}
+
+const terminal = (view: JobView) => view.status === "succeeded" || view.status === "dead";
+
+/**
+ * A sandbox on a free port, queues under a fresh Redis prefix, and (on demand) workers
+ * in this process, all torn down by `close()`.
+ */
+export async function startHarness(
+  options: { prismaProvisioningMs?: number; providers?: Record<string, unknown> } = {},
+): Promise<Harness> {
+  const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  const dir = mkdtempSync(join(tmpdir(), "provisioner-"));
+  const configPath = join(dir, "config.json");
+  const providers = Object.fromEntries(
+    ["artie", "bridgeport", "prisma", "postgres"].map((p) => [p, options.providers?.[p] ?? fastProviderSettings]),
+  );
+  writeFileSync(configPath, JSON.stringify({ providers }));
+  const env: Record<string, string> = {
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    PROVISIONER_CONFIG: configPath,
+    PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ARTIE_API_URL: `${sandbox.url}/artie`,
+    ARTIE_API_KEY: "artie-sandbox-key",
+    BRIDGEPORT_API_URL: `${sandbox.url}/bridgeport`,
+    BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
+    PRISMA_API_URL: `${sandbox.url}/prisma`,
+    PRISMA_SERVICE_TOKEN: "prisma-sandbox-token",
+    POSTGRES_ADMIN_URL: postgresAdminUrl,
+  };
+  const config = loadConfig(env);
+  const connection = createRedisConnection(redisUrl, "worker");
+  const queues = openQueues(config, connection);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+  const harness: Harness = {
+    sandbox,
+    queues,
+    connection,
+    env,
+    workers: undefined,
+    async startWorkers(tuning) {
+      harness.workers = await startWorkers({ queues, connection, logger, tuning });
+      return harness.workers;
+    },
+    async submit(request) {
+      const [outcome] = await submitJobs(queues, [{ account: "default", ...request }]);
+      if (!outcome?.accepted) throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
+      return outcome.id;
+    },
+    async waitFor(id, until = terminal, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const view = await getJobView(queues, id);
+        if (view && until(view)) return view;
+        if (Date.now() > deadline)
+          throw new Error(`job ${id} still ${view?.status ?? "missing"} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    setFaults: (rules) => sandbox.state.setFaults(rules as never),
+    creations: (provider) => sandbox.state.stats().creations[provider],
+    async close() {
+      await harness.workers?.close(1_000);
+      await queues.close();
+      let cursor = "0";
+      do {
+        const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+        if (keys.length > 0) await connection.del(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+      await connection.quit();
+      await sandbox.close();
+    },
+  };
+  return harness;
+}
+
+export const uniqueName = (prefix = "db") => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+
+/** A valid create body per provider with a fresh name. */
+export const inputFor: Record<ProviderName, () => Record<string, unknown>> = {
+  artie: () => ({
+    name: uniqueName(),
+    connector: { type: "snowflake", uuid: "conn-1", sharedConfig: { password: "artie-secret" } },
+  }),
+  bridgeport: () => ({ envId: "env_test", name: uniqueName(), type: "postgres", password: "bridgeport-secret" }),
+  prisma: () => ({ projectId: "proj_abc123", name: uniqueName() }),
+  postgres: () => ({ name: uniqueName("prov_test") }),
+};

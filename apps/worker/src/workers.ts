@@ -1,0 +1,102 @@
+import {
+  createProviderClient,
+  type ProviderClient,
+  type ProviderName,
+  providerNames,
+} from "@provisioner/provider-client";
+import { backoffType, type QueueSet } from "@provisioner/queue";
+import { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { fullJitterDelay } from "./backoff.ts";
+import { parkFinalFailures, sweepUnparked } from "./dead-letter.ts";
+import type { JobData, JobResult } from "./jobs/create-database/definition.ts";
+import { createRunner } from "./runner.ts";
+
+export interface WorkerTuning {
+  /** How long a job's lock lasts before it counts as stalled; renewed at half that. Default 30 s. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (of a killed worker) are looked for. Default 30 s. */
+  stalledIntervalMs?: number;
+  /** Stalls a job survives before it is failed. Default 5: a crash is not the job's fault. */
+  maxStalledCount?: number;
+}
+
+export interface StartWorkersOptions {
+  queues: QueueSet;
+  connection: Redis;
+  logger: Logger;
+  /** Only these providers; default every provider with at least one account. */
+  providers?: readonly ProviderName[] | undefined;
+  tuning?: WorkerTuning | undefined;
+}
+
+export interface RunningWorkers {
+  readonly workers: ReadonlyMap<ProviderName, Worker<JobData, JobResult>>;
+  /** Stops taking jobs and waits for the running ones; after `graceMs` their provider calls are cancelled and they are handed back. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * One BullMQ Worker per provider queue, each with that provider's concurrency, rate
+ * limit and backoff. Provider clients are created (and their accounts validated) here,
+ * so bad configuration stops the process before it takes a job.
+ */
+export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
+  const { queues, connection, logger, tuning = {} } = options;
+  const { config } = queues;
+  const wanted = options.providers ?? providerNames.filter((p) => Object.keys(config.accounts[p]).length > 0);
+  const workers = new Map<ProviderName, Worker<JobData, JobResult>>();
+  const clients: ProviderClient[] = [];
+
+  for (const provider of wanted) {
+    const settings = config.providers[provider];
+    const accountClients = new Map(
+      Object.entries(config.accounts[provider]).map(
+        ([name, account]) => [name, createProviderClient(account)] as const,
+      ),
+    );
+    clients.push(...accountClients.values());
+    const worker = new Worker<JobData, JobResult>(
+      provider,
+      createRunner({ queues, provider, clients: accountClients, settings, logger }),
+      {
+        connection,
+        prefix: config.prefix,
+        concurrency: settings.concurrency,
+        ...(settings.rateLimit
+          ? { limiter: { max: settings.rateLimit.max, duration: settings.rateLimit.durationMs } }
+          : {}),
+        settings: {
+          backoffStrategy: (attemptsMade, type) =>
+            type === backoffType ? fullJitterDelay(settings.backoff, attemptsMade) : 0,
+        },
+        lockDuration: tuning.lockDurationMs ?? 30_000,
+        stalledInterval: tuning.stalledIntervalMs ?? 30_000,
+        maxStalledCount: tuning.maxStalledCount ?? 5,
+      },
+    );
+    worker.on("error", (error) => logger.error({ provider, err: { message: error.message } }, "worker error"));
+    parkFinalFailures(worker, queues, logger);
+    workers.set(provider, worker);
+    await sweepUnparked(queues, provider, logger);
+  }
+  await Promise.all([...workers.values()].map((worker) => worker.waitUntilReady()));
+
+  return {
+    workers,
+    async close(graceMs = 30_000) {
+      await Promise.all(
+        [...workers.values()].map(async (worker) => {
+          const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs);
+          try {
+            await worker.close();
+          } finally {
+            clearTimeout(deadline);
+          }
+        }),
+      );
+      await Promise.all(clients.map((client) => client.close()));
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { QueueSet } from "./queues.ts";
+import { providerOfJobId } from "./queues.ts";
+import { type JobStatus, jobStatuses, statusOfState } from "./status.ts";
+
+const batchKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
+
+/** Remembers which jobs a bulk request made, for as long as a dead job is retained. */
+export async function recordBatch(queues: QueueSet, batchId: string, jobIds: readonly string[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  const key = batchKey(queues, batchId);
+  await queues.connection
+    .multi()
+    .sadd(key, ...jobIds)
+    .pexpire(key, queues.config.retention.deadLetterMs)
+    .exec();
+}
+
+export interface BatchView {
+  id: string;
+  total: number;
+  counts: Record<JobStatus | "expired", number>;
+  dead: { id: string; reason: string | null }[];
+}
+
+export async function getBatch(queues: QueueSet, batchId: string): Promise<BatchView | undefined> {
+  const ids = await queues.connection.smembers(batchKey(queues, batchId));
+  if (ids.length === 0) return undefined;
+  const counts = Object.fromEntries([...jobStatuses, "expired"].map((s) => [s, 0])) as BatchView["counts"];
+  const dead: BatchView["dead"] = [];
+  await Promise.all(
+    ids.map(async (id) => {
+      const provider = providerOfJobId(id);
+      const state = provider ? await queues.byProvider[provider].getJobState(id) : "unknown";
+      // A job past its retention is gone; say so rather than guess how it ended.
+      const status = statusOfState(state) ?? "expired";
+      counts[status] += 1;
+      if (status === "dead") {
+        const entry = await queues.deadLetters.getJob(id);
+        dead.push({ id, reason: entry ? entry.data.reason.message : null });
+      }
+    }),
+  );
+  return { id: batchId, total: ids.length, counts, dead };
+}

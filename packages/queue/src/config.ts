@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { type AccountConfig, type ProviderName, providerNames } from "@provisioner/provider-client";
+import { z } from "zod";
+
+/** Per-provider execution settings (SPEC section 3). Every field has a default. */
+const providerSettingsSchema = z.strictObject({
+  /** Jobs run at once per worker process. Default 10. */
+  concurrency: z.number().int().min(1).max(1000).default(10),
+  /** At most `max` create calls per `durationMs`, across all workers. Default: none. */
+  rateLimit: z.strictObject({ max: z.number().int().min(1), durationMs: z.number().int().min(1) }).optional(),
+  /** Create attempts before a retryable failure is final. Default 8. */
+  attempts: z.number().int().min(1).max(100).default(8),
+  /** Exponential backoff with full jitter: a random delay up to min(capMs, baseMs * 2^(n-1)). */
+  backoff: z
+    .strictObject({ baseMs: z.number().int().min(1).default(1_000), capMs: z.number().int().min(1).default(300_000) })
+    .default({ baseMs: 1_000, capMs: 300_000 }),
+  /** Per-call timeout. Default 15 s. */
+  timeoutMs: z.number().int().min(1).max(600_000).default(15_000),
+  /** A job older than this dies instead of trying again. Default 24 h. */
+  maxAgeMs: z.number().int().min(1).default(86_400_000),
+});
+export type ProviderSettings = z.output<typeof providerSettingsSchema>;
+
+const accountSchema = z.strictObject({ url: z.string().min(1), token: z.string().min(1).optional() });
+
+const fileSchema = z.strictObject({
+  accounts: z.partialRecord(z.enum(providerNames), z.record(z.string().min(1), accountSchema)).default({}),
+  providers: z.partialRecord(z.enum(providerNames), providerSettingsSchema).default({}),
+  sources: z.record(z.string().min(1), z.strictObject({ secret: z.string().min(1) })).default({}),
+  triggers: z
+    .array(
+      z.strictObject({
+        source: z.string().min(1),
+        event: z.string().min(1),
+        provider: z.enum(providerNames),
+        account: z.string().min(1).default("default"),
+        input: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .default([]),
+});
+
+const durationMs = z.coerce.number().int().min(1);
+const envSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .default("redis://127.0.0.1:6379"),
+  /** Namespace of every Redis key; tests use a fresh one each. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default("provisioner"),
+  COMPLETED_RETENTION_MS: durationMs.default(7 * 86_400_000),
+  DEAD_LETTER_RETENTION_MS: durationMs.default(30 * 86_400_000),
+  PROVISIONER_ENCRYPTION_KEY: z.string().min(1, "is required: generate one with `openssl rand -base64 32`"),
+  PROVISIONER_CONFIG: z.string().optional(),
+});
+
+/** The environment variables that fill each provider's `default` account. */
+const defaultAccountEnv: Record<ProviderName, { url: string; token?: string }> = {
+  artie: { url: "ARTIE_API_URL", token: "ARTIE_API_KEY" },
+  bridgeport: { url: "BRIDGEPORT_API_URL", token: "BRIDGEPORT_API_TOKEN" },
+  prisma: { url: "PRISMA_API_URL", token: "PRISMA_SERVICE_TOKEN" },
+  postgres: { url: "POSTGRES_ADMIN_URL" },
+};
+
+export interface ProvisionerConfig {
+  redisUrl: string;
+  prefix: string;
+  retention: { completedMs: number; deadLetterMs: number };
+  encryptionKey: string;
+  /** Accounts per provider, by name. Providers with none take no jobs. */
+  accounts: { [P in ProviderName]: Record<string, AccountConfig & { provider: P }> };
+  providers: Record<ProviderName, ProviderSettings>;
+  sources: Record<string, { secret: string }>;
+  triggers: z.output<typeof fileSchema>["triggers"];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads the environment and the optional `PROVISIONER_CONFIG` file once, at start.
+ * Throws a ConfigError naming the path of every problem; never echoes a value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerConfig {
+  const parsedEnv = envSchema.safeParse(env);
+  if (!parsedEnv.success) throw new ConfigError(describe(parsedEnv.error, "environment"));
+  const settings = parsedEnv.data;
+
+  const raw = settings.PROVISIONER_CONFIG ? readConfigFile(settings.PROVISIONER_CONFIG, env) : {};
+  const parsedFile = fileSchema.safeParse(raw);
+  if (!parsedFile.success) throw new ConfigError(describe(parsedFile.error, settings.PROVISIONER_CONFIG ?? "config"));
+  const file = parsedFile.data;
+
+  const accounts = {} as ProvisionerConfig["accounts"];
+  const providers = {} as ProvisionerConfig["providers"];
+  for (const provider of providerNames) {
+    const named: Record<string, { url: string; token?: string | undefined }> = { ...file.accounts[provider] };
+    const fromEnv = defaultAccountEnv[provider];
+    const envUrl = env[fromEnv.url];
+    if (!named.default && envUrl)
+      named.default = { url: envUrl, token: fromEnv.token ? env[fromEnv.token] : undefined };
+    const settingsFor = file.providers[provider] ?? providerSettingsSchema.parse({});
+    providers[provider] = settingsFor;
+    accounts[provider] = Object.fromEntries(
+      Object.entries(named).map(([name, account]) => [
+        name,
+        // PostgreSQL's credentials live in its URL; the HTTP providers take a bearer token.
+        (provider === "postgres"
+          ? { provider, url: account.url, timeoutMs: settingsFor.timeoutMs }
+          : { provider, url: account.url, token: account.token ?? "", timeoutMs: settingsFor.timeoutMs }) as never,
+      ]),
+    );
+  }
+
+  return {
+    redisUrl: settings.REDIS_URL,
+    prefix: settings.QUEUE_PREFIX,
+    retention: { completedMs: settings.COMPLETED_RETENTION_MS, deadLetterMs: settings.DEAD_LETTER_RETENTION_MS },
+    encryptionKey: settings.PROVISIONER_ENCRYPTION_KEY,
+    accounts,
+    providers,
+    sources: file.sources,
+    triggers: file.triggers,
+  };
+}
+
+/** Reads the JSON file and replaces every `"env:NAME"` string with that variable. */
+function readConfigFile(path: string, env: NodeJS.ProcessEnv): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`PROVISIONER_CONFIG: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid JSON: ${(error as Error).message}`);
+  }
+  return resolveEnvRefs(json, env, []);
+}
+
+function resolveEnvRefs(value: unknown, env: NodeJS.ProcessEnv, path: string[]): unknown {
+  if (typeof value === "string" && value.startsWith("env:")) {
+    const name = value.slice(4);
+    const resolved = env[name];
+    if (resolved === undefined) throw new ConfigError(`${path.join(".")}: environment variable ${name} is not set`);
+    return resolved;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => resolveEnvRefs(item, env, [...path, String(i)]));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnvRefs(v, env, [...path, k])]));
+  }
+  return value;
+}
+
+function describe(error: z.ZodError, where: string): string {
+  const problems = error.issues.map((issue) => `  ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  return `invalid configuration in ${where}:\n${problems.join("\n")}`;
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { identityKeyOf, type ProviderName, secretInputFields } from "@provisioner/provider-client";
+import { canonicalJson, sha256 } from "./canonical.ts";
+import type { JobData } from "./job-data.ts";
+import { createDatabaseJob, jobIdFor, jobOptionsFor, type QueueSet } from "./queues.ts";
+import { encryptFields, redactFields } from "./secrets.ts";
+import { type JobStatus, statusOfState } from "./status.ts";
+
+/** One validated "create this database" request. `input` has passed the provider's schema. */
+export interface SubmitRequest {
+  provider: ProviderName;
+  account: string;
+  input: Record<string, unknown>;
+  idempotencyKey?: string | undefined;
+  callbackUrl?: string | undefined;
+  metadata?: Record<string, string | number | boolean | null> | undefined;
+  batchId?: string | undefined;
+}
+
+export type SubmitOutcome =
+  | { accepted: true; id: string; status: JobStatus; deduplicated: boolean }
+  | { accepted: false; id: string; code: "IDEMPOTENCY_KEY_REUSED"; message: string };
+
+/**
+ * Queues requests: one `addBulk` per provider queue, then one pipelined read-back that
+ * tells a new job from one that already stood for the key. BullMQ refuses a second job
+ * with an existing id atomically, so concurrent repeats of a key make one job.
+ */
+export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
+  const now = Date.now();
+  const prepared = requests.map((request) => prepare(queues, request, now));
+
+  const byProvider = new Map<ProviderName, typeof prepared>();
+  for (const job of prepared) byProvider.set(job.data.provider, [...(byProvider.get(job.data.provider) ?? []), job]);
+  await Promise.all(
+    [...byProvider].map(([provider, jobs]) =>
+      queues.byProvider[provider].addBulk(
+        jobs.map((job) => ({
+          name: createDatabaseJob,
+          data: job.data,
+          opts: jobOptionsFor(queues.config, provider, job.id),
+        })),
+      ),
+    ),
+  );
+
+  const stored = await readStoredJobs(queues, prepared);
+  return Promise.all(
+    prepared.map(async (job, index): Promise<SubmitOutcome> => {
+      const existing = stored[index];
+      if (!existing || existing.submissionId === job.data.submissionId) {
+        return { accepted: true, id: job.id, status: "queued", deduplicated: false };
+      }
+      if (existing.requestHash !== job.data.requestHash) {
+        return {
+          accepted: false,
+          id: job.id,
+          code: "IDEMPOTENCY_KEY_REUSED",
+          message: "this idempotency key was already used for a different request",
+        };
+      }
+      const state = await queues.byProvider[job.data.provider].getJobState(job.id);
+      return { accepted: true, id: job.id, status: statusOfState(state) ?? "queued", deduplicated: true };
+    }),
+  );
+}
+
+function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: string; data: JobData } {
+  const secretFields = secretInputFields[request.provider];
+  const idempotencyKey = request.idempotencyKey ?? `derived:${identityKeyOf(request.provider, request.input as never)}`;
+  const id = jobIdFor(request.provider, request.account, idempotencyKey);
+  // The hash leaves secrets out: a password must not sit in Redis even as a hash.
+  const requestHash = sha256(
+    canonicalJson({
+      provider: request.provider,
+      account: request.account,
+      input: redactFields(request.input, secretFields),
+    }),
+  );
+  const data: JobData = {
+    v: 1,
+    provider: request.provider,
+    account: request.account,
+    input: encryptFields(queues.keyring, request.input, secretFields),
+    idempotencyKey,
+    requestHash,
+    submissionId: randomUUID(),
+    submittedAt: now,
+    generation: 0,
+  };
+  if (request.batchId !== undefined) data.batchId = request.batchId;
+  if (request.callbackUrl !== undefined) data.callbackUrl = request.callbackUrl;
+  if (request.metadata !== undefined) data.metadata = request.metadata;
+  return { id, data };
+}
+
+/** The stored `submissionId` and `requestHash` of each job, in one round trip. */
+async function readStoredJobs(
+  queues: QueueSet,
+  jobs: readonly { id: string; data: JobData }[],
+): Promise<(Pick<JobData, "submissionId" | "requestHash"> | undefined)[]> {
+  const pipeline = queues.connection.pipeline();
+  for (const job of jobs) pipeline.hget(queues.byProvider[job.data.provider].toKey(job.id), "data");
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, raw]) => {
+    if (error) throw error;
+    if (typeof raw !== "string") return undefined;
+    const parsed = JSON.parse(raw) as Partial<JobData>;
+    return { submissionId: parsed.submissionId ?? "", requestHash: parsed.requestHash ?? "" };
+  });
+}

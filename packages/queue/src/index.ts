@@ -1,0 +1,51 @@
+// What the API and the worker share. Everything not exported here is internal.
+export { type BatchView, getBatch, recordBatch } from "./batches.ts";
+export { canonicalJson } from "./canonical.ts";
+export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
+export {
+  type DeadLetterFilter,
+  type DeadLetterView,
+  discardDeadLetter,
+  getDeadLetter,
+  isDeadLettered,
+  listDeadLetters,
+  NotDeadError,
+  pruneDeadLetters,
+  recordDeadLetter,
+  replayDeadLetter,
+  replayDeadLetters,
+} from "./dead-letters.ts";
+export { type SubmitOutcome, type SubmitRequest, submitJobs } from "./enqueue.ts";
+export * from "./job-data.ts";
+export {
+  backoffType,
+  createDatabaseJob,
+  deadLetterQueueName,
+  jobIdFor,
+  jobOptionsFor,
+  openQueues,
+  providerOfJobId,
+  type QueueSet,
+} from "./queues.ts";
+export { createRedisConnection, evictionPolicy, isRedisUnavailable } from "./redis.ts";
+export {
+  decryptFields,
+  decryptValue,
+  encryptFields,
+  encryptValue,
+  type Keyring,
+  parseKeyring,
+  redactFields,
+} from "./secrets.ts";
+export {
+  attemptErrorsOf,
+  getJobSecrets,
+  getJobView,
+  InvalidCursorError,
+  type JobStatus,
+  type JobView,
+  jobStatuses,
+  type ListJobsQuery,
+  listJobs,
+  statusOfState,
+} from "./status.ts";

@@ -1,0 +1,77 @@
+import { errorKinds, providerNames } from "@provisioner/provider-client";
+import { z } from "zod";
+
+/**
+ * What a create-database job holds in Redis. The API writes it, the worker re-validates
+ * it when it takes the job (dequeued data is not trusted). Secret input fields are
+ * encrypted before it is written.
+ */
+export const jobDataSchema = z.object({
+  v: z.literal(1),
+  provider: z.enum(providerNames),
+  account: z.string().min(1),
+  /** The provider's create body; secret fields hold `enc:v1:` strings. */
+  input: z.record(z.string(), z.unknown()),
+  /** The caller's key, or one derived from provider, account and the request's identity. */
+  idempotencyKey: z.string().min(1),
+  /** Hash of the request without its secrets: tells a repeat from a reuse of the key. */
+  requestHash: z.string().min(1),
+  /** Unique per submission: tells the job this request made from one that already stood. */
+  submissionId: z.string().min(1),
+  /** When the request was accepted (ms); a job's maximum age counts from here. */
+  submittedAt: z.number().int(),
+  /**
+   * The key providers see (BRIDGEPORT's Idempotency-Key, the seed of Prisma's logicalId);
+   * absent means the job id. A replay with corrected input takes a new one, since
+   * BRIDGEPORT refuses a key it saw with a different body.
+   */
+  providerKey: z.string().min(1).optional(),
+  /** Bumped by every replay, so a dead-letter entry of an earlier life is not mistaken for this one's. */
+  generation: z.number().int().min(0).default(0),
+  batchId: z.string().optional(),
+  callbackUrl: z.url().optional(),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+export type JobData = z.output<typeof jobDataSchema>;
+
+/** One failed attempt, as `GET /v1/jobs/{id}` shows it. Never holds a secret. */
+export const attemptErrorSchema = z.object({
+  at: z.string(),
+  attempt: z.number().int(),
+  kind: z.enum([...errorKinds, "expired"]),
+  retryable: z.boolean(),
+  status: z.number().int().optional(),
+  code: z.string().optional(),
+  message: z.string(),
+  retryAfterMs: z.number().optional(),
+});
+export type AttemptError = z.output<typeof attemptErrorSchema>;
+
+/** A finished job's return value. `secrets` is one encrypted blob, or absent. */
+export const jobResultSchema = z.object({
+  outcome: z.enum(["created", "deduplicated"]),
+  resource: z.record(z.string(), z.unknown()),
+  secrets: z.string().optional(),
+  completedAt: z.string(),
+});
+export type JobResult = z.output<typeof jobResultSchema>;
+
+/** What a job remembers between runs that spend no attempt (waiting for Prisma's `ready`). */
+export const jobProgressSchema = z.object({
+  created: z.boolean(),
+  secrets: z.string().optional(),
+});
+export type JobProgress = z.output<typeof jobProgressSchema>;
+
+/** A dead-letter entry: the original request (secrets encrypted) and why it died. */
+export const deadLetterSchema = z.object({
+  jobId: z.string(),
+  provider: z.enum(providerNames),
+  account: z.string(),
+  job: jobDataSchema,
+  reason: attemptErrorSchema,
+  errors: z.array(attemptErrorSchema),
+  attemptsMade: z.number().int(),
+  diedAt: z.string(),
+});
+export type DeadLetter = z.output<typeof deadLetterSchema>;

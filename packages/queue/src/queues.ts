@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { type ProviderName, providerNames } from "@provisioner/provider-client";
+import { type JobsOptions, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { ProvisionerConfig } from "./config.ts";
+import type { DeadLetter, JobData, JobResult } from "./job-data.ts";
+import { type Keyring, parseKeyring } from "./secrets.ts";
+
+/** The one job name on every provider queue. */
+export const createDatabaseJob = "create-database";
+export const deadLetterQueueName = "dead-letters";
+/** The custom backoff type: BullMQ calls `backoffStrategy` only for a custom type name. */
+export const backoffType = "full-jitter";
+
+/**
+ * One queue per provider, so one provider's outage or rate limit never holds up
+ * another's jobs, and one dead-letter queue that no worker consumes.
+ */
+export interface QueueSet {
+  config: ProvisionerConfig;
+  keyring: Keyring;
+  connection: Redis;
+  byProvider: Record<ProviderName, Queue<JobData, JobResult>>;
+  deadLetters: Queue<DeadLetter>;
+  close(): Promise<void>;
+}
+
+export function openQueues(config: ProvisionerConfig, connection: Redis): QueueSet {
+  const options = { connection, prefix: config.prefix };
+  const byProvider = Object.fromEntries(
+    providerNames.map((provider) => [provider, new Queue<JobData, JobResult>(provider, options)]),
+  ) as QueueSet["byProvider"];
+  const deadLetters = new Queue<DeadLetter>(deadLetterQueueName, options);
+  return {
+    config,
+    keyring: parseKeyring(config.encryptionKey),
+    connection,
+    byProvider,
+    deadLetters,
+    async close() {
+      await Promise.all([...Object.values(byProvider), deadLetters].map((queue) => queue.close()));
+    },
+  };
+}
+
+/**
+ * A job's id: the provider, then a hash of account and idempotency key. Deterministic,
+ * so BullMQ itself refuses a second job for one key, atomically, however many arrive.
+ */
+export function jobIdFor(provider: ProviderName, account: string, idempotencyKey: string): string {
+  const digest = createHash("sha256").update(`${provider}\u0000${account}\u0000${idempotencyKey}`).digest("hex");
+  return `${provider}-${digest.slice(0, 32)}`;
+}
+
+export function providerOfJobId(id: string): ProviderName | undefined {
+  const provider = id.slice(0, id.indexOf("-"));
+  return (providerNames as readonly string[]).includes(provider) ? (provider as ProviderName) : undefined;
+}
+
+/** Attempts, backoff and retention for a new job of `provider`. */
+export function jobOptionsFor(config: ProvisionerConfig, provider: ProviderName, jobId: string): JobsOptions {
+  return {
+    jobId,
+    attempts: config.providers[provider].attempts,
+    backoff: { type: backoffType },
+    removeOnComplete: { age: Math.ceil(config.retention.completedMs / 1000) },
+    // A dead job stays as long as its dead letter: its id keeps answering repeats of its key.
+    removeOnFail: { age: Math.ceil(config.retention.deadLetterMs / 1000) },
+  };
+}

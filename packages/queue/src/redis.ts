@@ -1,0 +1,38 @@
+import { Redis } from "ioredis";
+
+/**
+ * BullMQ's connection rules: a worker's connection retries forever
+ * (`maxRetriesPerRequest: null`) so it rides out a Redis restart; the API's fails fast
+ * (no offline queue, one retry) so a request gets a 503 at once instead of hanging.
+ */
+export function createRedisConnection(url: string, role: "worker" | "api"): Redis {
+  const common = {
+    lazyConnect: false,
+    connectTimeout: 5_000,
+    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+  };
+  return role === "worker"
+    ? new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: true })
+    : new Redis(url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+}
+
+/** True for the errors ioredis raises when Redis cannot be reached, as opposed to a bad command. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === "MaxRetriesPerRequestError" ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|connect ETIMEDOUT|LOADING|READONLY|Connection timeout/i.test(
+      error.message,
+    )
+  );
+}
+
+/** Reads `maxmemory-policy`; anything but `noeviction` lets Redis drop queued jobs under memory pressure. */
+export async function evictionPolicy(connection: Redis): Promise<string | undefined> {
+  try {
+    const reply = (await connection.config("GET", "maxmemory-policy")) as string[];
+    return reply[1];
+  } catch {
+    return undefined; // managed Redis services often forbid CONFIG; say nothing rather than guess
+  }
+}

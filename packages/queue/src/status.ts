@@ -1,0 +1,182 @@
+import { type ProviderName, providerNames, secretInputFields } from "@provisioner/provider-client";
+import type { Job, JobState } from "bullmq";
+import { type AttemptError, attemptErrorSchema, type JobData, type JobResult } from "./job-data.ts";
+import { providerOfJobId, type QueueSet } from "./queues.ts";
+import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
+
+export const jobStatuses = ["queued", "running", "retrying", "succeeded", "dead"] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+/** BullMQ's states in the product's words. A delayed job is waiting out a backoff or a Retry-After. */
+const statusByState: Record<JobState, JobStatus> = {
+  waiting: "queued",
+  "waiting-children": "queued",
+  prioritized: "queued",
+  active: "running",
+  delayed: "retrying",
+  completed: "succeeded",
+  failed: "dead",
+};
+const statesByStatus: Record<JobStatus, JobState[]> = {
+  queued: ["waiting", "prioritized", "waiting-children"],
+  running: ["active"],
+  retrying: ["delayed"],
+  succeeded: ["completed"],
+  dead: ["failed"],
+};
+
+export const statusOfState = (state: JobState | "unknown"): JobStatus | undefined =>
+  state === "unknown" ? undefined : statusByState[state];
+
+/** A job as the API shows it: no secret, encrypted or not, ever reaches this shape. */
+export interface JobView {
+  id: string;
+  provider: ProviderName;
+  account: string;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  idempotencyKey: string;
+  batchId: string | null;
+  metadata: Record<string, unknown> | null;
+  input: Record<string, unknown>;
+  result: { outcome: JobResult["outcome"]; resource: Record<string, unknown> } | null;
+  errors: AttemptError[];
+}
+
+export async function getJobView(queues: QueueSet, id: string): Promise<JobView | undefined> {
+  const provider = providerOfJobId(id);
+  if (!provider) return undefined;
+  const job = await queues.byProvider[provider].getJob(id);
+  if (!job) return undefined;
+  return toView(queues, job);
+}
+
+/** The errors of every failed attempt, oldest first, from the job's log. */
+export async function attemptErrorsOf(queues: QueueSet, provider: ProviderName, id: string): Promise<AttemptError[]> {
+  const { logs } = await queues.byProvider[provider].getJobLogs(id, 0, -1, true);
+  return logs.flatMap((line) => {
+    try {
+      const parsed = attemptErrorSchema.safeParse(JSON.parse(line));
+      return parsed.success ? [parsed.data] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function toView(queues: QueueSet, read: Job<JobData, JobResult>): Promise<JobView> {
+  let job = read;
+  const { data } = job;
+  const id = job.id as string;
+  const [state, errors] = await Promise.all([job.getState(), attemptErrorsOf(queues, data.provider, id)]);
+  // The job may have finished between reading it and reading its state: read it again,
+  // so a "succeeded" never comes without its result.
+  if ((state === "completed" || state === "failed") && !job.finishedOn) {
+    job = (await queues.byProvider[data.provider].getJob(id)) ?? job;
+  }
+  const status = statusOfState(state) ?? "queued";
+  const nextAttemptAt = status === "retrying" ? await delayedUntil(queues, data.provider, id) : null;
+  return {
+    id,
+    provider: data.provider,
+    account: data.account,
+    status,
+    attempts: job.attemptsMade,
+    maxAttempts: job.opts.attempts ?? 1,
+    nextAttemptAt,
+    createdAt: new Date(data.submittedAt).toISOString(),
+    finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    idempotencyKey: data.idempotencyKey,
+    batchId: data.batchId ?? null,
+    metadata: data.metadata ?? null,
+    input: redactFields(data.input, secretInputFields[data.provider]),
+    result:
+      status === "succeeded" && job.returnvalue
+        ? { outcome: job.returnvalue.outcome, resource: job.returnvalue.resource }
+        : null,
+    errors,
+  };
+}
+
+/** When a delayed job runs next. BullMQ scores the delayed set by `timestamp * 4096 + counter`. */
+async function delayedUntil(queues: QueueSet, provider: ProviderName, id: string): Promise<string | null> {
+  const queue = queues.byProvider[provider];
+  const score = await queues.connection.zscore(queue.toKey("delayed"), id);
+  return score === null ? null : new Date(Math.floor(Number(score) / 0x1000)).toISOString();
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus | undefined;
+  provider?: ProviderName | undefined;
+  cursor?: string | undefined;
+  /** Default 50, at most 200. */
+  limit?: number | undefined;
+}
+
+/** Newest first, provider by provider; the cursor is opaque to callers. */
+export async function listJobs(
+  queues: QueueSet,
+  query: ListJobsQuery,
+): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+  const providers = query.provider ? [query.provider] : [...providerNames];
+  const states = query.status ? statesByStatus[query.status] : Object.values(statesByStatus).flat();
+  let { p, o } = decodeCursor(query.cursor);
+  const jobs: JobView[] = [];
+  while (p < providers.length && jobs.length < limit) {
+    const queue = queues.byProvider[providers[p] as ProviderName];
+    const want = limit - jobs.length;
+    const page = (await queue.getJobs(states, o, o + want - 1, false)) as Job<JobData, JobResult>[];
+    jobs.push(...(await Promise.all(page.filter(Boolean).map((job) => toView(queues, job)))));
+    if (page.length < want) {
+      p += 1;
+      o = 0;
+    } else {
+      o += page.length;
+    }
+  }
+  return { jobs, nextCursor: p < providers.length ? encodeCursor(p, o) : null };
+}
+
+const encodeCursor = (p: number, o: number) => Buffer.from(JSON.stringify({ p, o })).toString("base64url");
+function decodeCursor(cursor: string | undefined): { p: number; o: number } {
+  if (!cursor) return { p: 0, o: 0 };
+  try {
+    const { p, o } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { p: unknown; o: unknown };
+    if (Number.isInteger(p) && Number.isInteger(o) && (p as number) >= 0 && (o as number) >= 0)
+      return { p: p as number, o: o as number };
+  } catch {}
+  throw new InvalidCursorError();
+}
+
+export class InvalidCursorError extends Error {
+  override name = "InvalidCursorError";
+  constructor() {
+    super("cursor is not one this API returned");
+  }
+}
+
+/** The job's secret input fields and result secrets, decrypted: for `secrets:read` only. */
+export async function getJobSecrets(
+  queues: QueueSet,
+  id: string,
+): Promise<{ input: Record<string, unknown>; result: Record<string, string> } | undefined> {
+  const provider = providerOfJobId(id);
+  if (!provider) return undefined;
+  const job = (await queues.byProvider[provider].getJob(id)) as Job<JobData, JobResult> | undefined;
+  if (!job) return undefined;
+  const fields = secretInputFields[provider];
+  const decrypted = decryptFields(queues.keyring, job.data.input, fields);
+  const input: Record<string, unknown> = {};
+  for (const path of fields) {
+    const value = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], decrypted);
+    if (value !== undefined) input[path.join(".")] = value;
+  }
+  const sealed = job.returnvalue?.secrets;
+  const result = sealed ? (decryptValue(queues.keyring, sealed) as Record<string, string>) : {};
+  return { input, result };
+}
