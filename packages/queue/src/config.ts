@@ -40,6 +40,7 @@ const fileSchema = z.strictObject({
     .default([]),
 });
 
+const encryptionKeyHint = "is required: generate one with `openssl rand -base64 32`";
 const durationMs = z.coerce.number().int().min(1);
 const envSchema = z.object({
   REDIS_URL: z
@@ -53,7 +54,7 @@ const envSchema = z.object({
     .default("provisioner"),
   COMPLETED_RETENTION_MS: durationMs.default(7 * 86_400_000),
   DEAD_LETTER_RETENTION_MS: durationMs.default(30 * 86_400_000),
-  PROVISIONER_ENCRYPTION_KEY: z.string().min(1, "is required: generate one with `openssl rand -base64 32`"),
+  PROVISIONER_ENCRYPTION_KEY: z.string({ error: encryptionKeyHint }).min(1, encryptionKeyHint),
   PROVISIONER_CONFIG: z.string().optional(),
 });
 

@@ -25,12 +25,21 @@ export interface QueueSet {
   close(): Promise<void>;
 }
 
-export function openQueues(config: ProvisionerConfig, connection: Redis): QueueSet {
+/**
+ * Opens every queue on one shared connection. `onError` hears the queues' connection
+ * errors; without a listener BullMQ prints each reconnect failure to the console.
+ */
+export function openQueues(
+  config: ProvisionerConfig,
+  connection: Redis,
+  onError: (error: Error) => void = () => {},
+): QueueSet {
   const options = { connection, prefix: config.prefix };
   const byProvider = Object.fromEntries(
     providerNames.map((provider) => [provider, new Queue<JobData, JobResult>(provider, options)]),
   ) as QueueSet["byProvider"];
   const deadLetters = new Queue<DeadLetter>(deadLetterQueueName, options);
+  for (const queue of [...Object.values(byProvider), deadLetters]) queue.on("error", onError);
   return {
     config,
     keyring: parseKeyring(config.encryptionKey),

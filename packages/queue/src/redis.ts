@@ -13,7 +13,8 @@ export function createRedisConnection(url: string, role: "worker" | "api"): Redi
   };
   return role === "worker"
     ? new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: true })
-    : new Redis(url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    : // A Redis that accepts connections but stalls must not hang a request either.
+      new Redis(url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 });
 }
 
 /** True for the errors ioredis raises when Redis cannot be reached, as opposed to a bad command. */

@@ -1,0 +1,65 @@
+import type { QueueSet } from "@provisioner/queue";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { Logger } from "pino";
+import { authenticate, type TokenResolver } from "./auth.ts";
+import { createRouter } from "./context.ts";
+import { mountDashboard } from "./dashboard.ts";
+import { mountDocs } from "./docs.ts";
+import { ApiError, errorResponse } from "./errors.ts";
+import { requestLog, requireRedis, toApiError } from "./middleware.ts";
+import { bulkRoutes } from "./routes/bulk.ts";
+import { deadLetterRoutes } from "./routes/dead-letters.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+
+export const defaultBodyLimitBytes = 2 * 1024 * 1024;
+
+export interface AppDeps {
+  /** The queues, opened on a connection made with `createRedisConnection(url, "api")` so Redis faults fail fast. */
+  queues: QueueSet;
+  /** Resolves bearer tokens to a name and scopes. */
+  tokens: TokenResolver;
+  logger: Logger;
+  /** The largest request body accepted, in bytes; larger is 413. Default 2 MiB. */
+  bodyLimitBytes?: number;
+}
+
+/** The HTTP API, with no port: `server.ts` listens, tests call `app.request()`. */
+export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBodyLimitBytes }: AppDeps) {
+  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
+    throw new RangeError(`bodyLimitBytes must be a positive integer, not ${bodyLimitBytes}`);
+  }
+  const app = createRouter();
+  // Incoming ids are kept when short and plain, so a caller can follow its own id through our logs.
+  app.use(requestId({ headerName: "x-request-id", limitLength: 128 }));
+  app.use(requestLog(logger));
+  app.onError((error, c) => errorResponse(c, toApiError(error, c, logger)));
+  app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.route("/", healthRoutes(queues));
+  mountDocs(app);
+  mountDashboard(app, queues, tokens);
+
+  // Authentication first, so an unknown caller cannot make us read a body; Redis last, so a
+  // bad token or an oversize body is told so even during an outage.
+  app.use(
+    "/v1/*",
+    authenticate(tokens),
+    bodyLimit({
+      maxSize: bodyLimitBytes,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", `the request body exceeds ${bodyLimitBytes} bytes`, {
+          hint: "split a bulk request into smaller ones",
+        });
+      },
+    }),
+    requireRedis(queues),
+  );
+  app.route("/v1", jobRoutes(queues));
+  app.route("/v1", bulkRoutes(queues));
+  app.route("/v1", deadLetterRoutes(queues));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

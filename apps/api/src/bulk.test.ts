@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bridgeportInput, type Json, startTestApi, type TestApi } from "./test-support.ts";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+const bulk = (jobs: unknown) => api.call("POST", "/v1/jobs/bulk", { body: { jobs } });
+
+describe("POST /v1/jobs/bulk", () => {
+  it("queues exactly the valid items and rejects the others by index", async () => {
+    const res = await bulk([
+      { provider: "bridgeport", input: bridgeportInput("mixed-a") },
+      { provider: "bridgeport", input: { envId: "env_test", type: "postgres" } },
+      { provider: "prisma", input: { projectId: "proj_mixed", name: "mixed-b" } },
+      "not an object",
+      { provider: "prisma", account: "elsewhere", input: { projectId: "proj_mixed", name: "mixed-c" } },
+      { provider: "bridgeport", input: bridgeportInput("mixed-d") },
+    ]);
+    expect(res.status).toBe(202);
+    const body: Json = await res.json();
+    expect(body).toMatchObject({ batchId: expect.any(String), accepted: 3, deduplicated: 0 });
+    expect(body.rejected).toEqual([
+      { index: 1, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "input.name" }) },
+      { index: 3, error: expect.objectContaining({ code: "VALIDATION_ERROR" }) },
+      { index: 4, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "account" }) },
+    ]);
+    expect(body.jobs.map((job: Json) => job.index)).toEqual([0, 2, 5]);
+    expect((await api.queues.byProvider.bridgeport.getJobCounts()).waiting).toBe(2);
+    expect((await api.queues.byProvider.prisma.getJobCounts()).waiting).toBe(1);
+
+    const batch = await api.call("GET", `/v1/batches/${body.batchId}`);
+    expect(batch.status).toBe(200);
+    expect(await batch.json()).toEqual({
+      id: body.batchId,
+      total: 3,
+      counts: { queued: 3, running: 0, retrying: 0, succeeded: 0, dead: 0, expired: 0 },
+      dead: [],
+    });
+  });
+
+  it("counts repeats as deduplicated and rejects a reused key with a different request", async () => {
+    const first = { provider: "postgres", input: { name: "bulk_repeat" }, idempotencyKey: "bulk-key" };
+    const res = await bulk([first, first, { ...first, input: { name: "bulk_other" } }]);
+    const body: Json = await res.json();
+    expect(body).toMatchObject({ accepted: 2, deduplicated: 1 });
+    expect(body.jobs.map((job: Json) => job.deduplicated)).toEqual([false, true]);
+    expect(body.rejected).toEqual([
+      { index: 2, error: expect.objectContaining({ code: "IDEMPOTENCY_KEY_REUSED", field: "idempotencyKey" }) },
+    ]);
+    expect((await api.queues.byProvider.postgres.getJobCounts()).waiting).toBe(1);
+  });
+
+  it("accepts 1,000 valid items in one request", async () => {
+    const jobs = Array.from({ length: 1000 }, (_, i) => ({ provider: "postgres", input: { name: `bulk_${i}` } }));
+    const res = await bulk(jobs);
+    expect(res.status).toBe(202);
+    const body: Json = await res.json();
+    expect(body).toMatchObject({ accepted: 1000, deduplicated: 0, rejected: [] });
+    const batch: Json = await (await api.call("GET", `/v1/batches/${body.batchId}`)).json();
+    expect(batch).toMatchObject({ total: 1000, counts: { queued: 1000 } });
+  });
+
+  it("answers 400 naming jobs for more than 1,000 items or none, queuing nothing", async () => {
+    const before = await api.queues.byProvider.artie.getJobCounts();
+    const item = (i: number) => ({ provider: "artie", input: { name: `over_${i}`, connector: {} } });
+    for (const jobs of [Array.from({ length: 1001 }, (_, i) => item(i)), []]) {
+      const res = await bulk(jobs);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "jobs" });
+    }
+    expect(await api.queues.byProvider.artie.getJobCounts()).toEqual(before);
+  });
+
+  it("answers 202 with everything rejected when no item is valid", async () => {
+    const body: Json = await (await bulk([{ provider: "postgres", input: {} }])).json();
+    expect(body).toMatchObject({ accepted: 0, rejected: [{ index: 0, error: { field: "input.name" } }], jobs: [] });
+  });
+});
+
+describe("GET /v1/batches/{id}", () => {
+  it("answers 404 for an unknown batch", async () => {
+    const res = await api.call("GET", "/v1/batches/00000000-0000-4000-8000-000000000000");
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as Json).error.code).toBe("NOT_FOUND");
+  });
+});

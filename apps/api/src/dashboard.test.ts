@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminToken, bridgeportInput, startTestApi, type TestApi } from "./test-support.ts";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(() => api.close());
+
+const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`ops:${password}`).toString("base64")}` });
+
+describe("the queues' dashboard", () => {
+  it("asks for credentials, and refuses a wrong token", async () => {
+    const anonymous = await api.app.request("/admin/queues");
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic/);
+    expect((await api.app.request("/admin/queues", { headers: basic("nope") })).status).toBe(401);
+  });
+
+  it("serves the board to an API token given as the password", async () => {
+    const page = await api.app.request("/admin/queues", { headers: basic(adminToken) });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<html");
+  });
+
+  it("shows job data with encrypted fields masked, never the secret or its ciphertext", async () => {
+    const password = "dashboard-canary-pw";
+    const created = await api.call("POST", "/v1/jobs", {
+      body: { provider: "bridgeport", input: bridgeportInput("dash-db", password) },
+    });
+    expect(created.status).toBe(202);
+    const listing = await api.app.request("/admin/queues/api/queues?activeQueue=bridgeport&status=waiting&page=1", {
+      headers: basic(adminToken),
+    });
+    expect(listing.status).toBe(200);
+    const text = await listing.text();
+    expect(text).toContain("dash-db");
+    expect(text).toContain("[encrypted]");
+    expect(text).not.toContain(password);
+    expect(text).not.toContain("enc:v1:");
+  });
+});

@@ -1,0 +1,93 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export const errorCodeSchema = z.enum([
+  "VALIDATION_ERROR",
+  "INVALID_JSON",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "IDEMPOTENCY_KEY_REUSED",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "REDIS_UNAVAILABLE",
+  "INTERNAL",
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+// No default branch: a new code does not compile until it has a status.
+export const statusOfCode: Record<ErrorCode, ContentfulStatusCode> = {
+  VALIDATION_ERROR: 400,
+  INVALID_JSON: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REDIS_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Headers some codes always carry: how to authenticate, when to come back. */
+const headersOfCode: Partial<Record<ErrorCode, Record<string, string>>> = {
+  UNAUTHORIZED: { "WWW-Authenticate": 'Bearer realm="provisioner"' },
+  REDIS_UNAVAILABLE: { "Retry-After": "5" },
+};
+
+/** The body of every error response. */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: errorCodeSchema,
+      message: z.string(),
+      field: z.string().optional().openapi({ description: "The request field at fault, as a dotted path." }),
+      hint: z.string().optional(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi("Error");
+
+/** An error the API answers with; anything else thrown becomes 500 INTERNAL. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: { field?: string; hint?: string; cause?: unknown } = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.field = details.field;
+    this.hint = details.hint;
+  }
+}
+
+export const notFound = (what: string, id: string) => new ApiError("NOT_FOUND", `${what} ${id} does not exist`);
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  const body: z.infer<typeof errorBodySchema> = {
+    error: { code: error.code, message: error.message, requestId: c.get("requestId") ?? "" },
+  };
+  if (error.field !== undefined) body.error.field = error.field;
+  if (error.hint !== undefined) body.error.hint = error.hint;
+  return c.json(body, statusOfCode[error.code], headersOfCode[error.code]);
+}
+
+/** The documented error responses of a route, by status. */
+export function errorResponses<const S extends ContentfulStatusCode>(...statuses: S[]) {
+  const content = { "application/json": { schema: errorBodySchema } };
+  return Object.fromEntries(statuses.map((status) => [status, { description: codesOf(status), content }])) as Record<
+    S,
+    { description: string; content: typeof content }
+  >;
+}
+
+const codesOf = (status: number) =>
+  (Object.entries(statusOfCode) as [ErrorCode, number][])
+    .filter(([, s]) => s === status)
+    .map(([code]) => code)
+    .join(" or ");

@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { createRoute, type z } from "@hono/zod-openapi";
+import { getBatch, type QueueSet, recordBatch, type SubmitRequest, submitJobs } from "@provisioner/queue";
+import { requireScope } from "../auth.ts";
+import { createRouter, validationError } from "../context.ts";
+import { ApiError, errorResponses, notFound } from "../errors.ts";
+import { batchViewSchema, bulkRequestSchema, bulkResponseSchema, idParamSchema, jobRequestSchema } from "../schemas.ts";
+import { keyReused, toSubmitRequest } from "../submission.ts";
+import { bearer, json } from "./common.ts";
+
+type BulkResponse = z.infer<typeof bulkResponseSchema>;
+type Rejection = BulkResponse["rejected"][number];
+
+const bulkRoute = createRoute({
+  method: "post",
+  path: "/jobs/bulk",
+  tags: ["jobs"],
+  summary: "Queue up to 1,000 jobs; valid items are queued even when others are rejected",
+  security: bearer,
+  middleware: [requireScope("jobs:write")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: bulkRequestSchema } } } },
+  responses: {
+    202: json(bulkResponseSchema, "Every valid item is queued (or answered by its existing job)."),
+    ...errorResponses(400, 401, 403, 413, 415, 503),
+  },
+});
+
+const batchRoute = createRoute({
+  method: "get",
+  path: "/batches/{id}",
+  tags: ["jobs"],
+  summary: "Counts per status of a bulk request's jobs, and its dead items",
+  security: bearer,
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: idParamSchema },
+  responses: { 200: json(batchViewSchema, "The batch."), ...errorResponses(401, 403, 404, 503) },
+});
+
+const rejection = (index: number, error: ApiError): Rejection => ({
+  index,
+  error:
+    error.field === undefined
+      ? { code: error.code, message: error.message }
+      : { code: error.code, message: error.message, field: error.field },
+});
+
+/** Validates each item on its own: a bad item is rejected, the rest go on. */
+function triage(items: readonly unknown[], config: QueueSet["config"], batchId: string) {
+  const rejected: Rejection[] = [];
+  const valid: { index: number; request: SubmitRequest }[] = [];
+  items.forEach((item, index) => {
+    const parsed = jobRequestSchema.safeParse(item);
+    if (!parsed.success) {
+      rejected.push(rejection(index, validationError(parsed.error)));
+      return;
+    }
+    try {
+      valid.push({ index, request: { ...toSubmitRequest(config, parsed.data), batchId } });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      rejected.push(rejection(index, error));
+    }
+  });
+  return { rejected, valid };
+}
+
+export function bulkRoutes(queues: QueueSet) {
+  return createRouter()
+    .openapi(bulkRoute, async (c) => {
+      const batchId = randomUUID();
+      const { rejected, valid } = triage(c.req.valid("json").jobs, queues.config, batchId);
+      // One submitJobs call: one addBulk per provider queue and one read-back, whatever the count.
+      const outcomes =
+        valid.length > 0
+          ? await submitJobs(
+              queues,
+              valid.map((item) => item.request),
+            )
+          : [];
+      const jobs: BulkResponse["jobs"] = [];
+      outcomes.forEach((outcome, i) => {
+        const { index, request } = valid[i] as (typeof valid)[number];
+        if (outcome.accepted) {
+          jobs.push({ index, id: outcome.id, status: outcome.status, deduplicated: outcome.deduplicated });
+        } else {
+          rejected.push(rejection(index, keyReused(outcome, request.idempotencyKey !== undefined)));
+        }
+      });
+      await recordBatch(
+        queues,
+        batchId,
+        jobs.map((job) => job.id),
+      );
+      rejected.sort((a, b) => a.index - b.index);
+      const deduplicated = jobs.filter((job) => job.deduplicated).length;
+      return c.json({ batchId, accepted: jobs.length, deduplicated, rejected, jobs }, 202);
+    })
+    .openapi(batchRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const batch = await getBatch(queues, id);
+      if (!batch) throw notFound("batch", id);
+      return c.json(batch, 200);
+    });
+}

@@ -1,0 +1,128 @@
+import { createRoute } from "@hono/zod-openapi";
+import { providerInputSchemas } from "@provisioner/provider-client";
+import {
+  discardDeadLetter,
+  getDeadLetter,
+  listDeadLetters,
+  NotDeadError,
+  type QueueSet,
+  replayDeadLetter,
+  replayDeadLetters,
+} from "@provisioner/queue";
+import { requireScope } from "../auth.ts";
+import { createRouter, validationError } from "../context.ts";
+import { ApiError, errorResponses, notFound } from "../errors.ts";
+import {
+  deadLetterListSchema,
+  deadLetterViewSchema,
+  idParamSchema,
+  listDeadLettersQuerySchema,
+  replayedManySchema,
+  replayedSchema,
+  replayManySchema,
+  replayOneSchema,
+} from "../schemas.ts";
+import { bearer, json } from "./common.ts";
+
+const base = {
+  tags: ["dead letters"],
+  security: bearer,
+  middleware: [requireScope("dead-letters:manage")],
+};
+
+const listRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/dead-letters",
+  summary: "What died and why, oldest first",
+  request: { query: listDeadLettersQuerySchema },
+  responses: { 200: json(deadLetterListSchema, "A page of dead letters."), ...errorResponses(400, 401, 403, 503) },
+});
+
+const getRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/dead-letters/{id}",
+  summary: "One dead letter: every attempt's error and the original request (no secrets)",
+  request: { params: idParamSchema },
+  responses: { 200: json(deadLetterViewSchema, "The dead letter."), ...errorResponses(401, 403, 404, 503) },
+});
+
+const replayOneRoute = createRoute({
+  ...base,
+  method: "post",
+  path: "/dead-letters/{id}/replay",
+  summary: "Queue a dead job again with fresh attempts and the same idempotency key",
+  request: {
+    params: idParamSchema,
+    body: { required: false, content: { "application/json": { schema: replayOneSchema } } },
+  },
+  responses: {
+    202: json(replayedSchema, "Queued again under the same id."),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503),
+  },
+});
+
+const replayManyRoute = createRoute({
+  ...base,
+  method: "post",
+  path: "/dead-letters/replay",
+  summary: "Replay every dead letter of a provider, of a kind, or all of them",
+  request: { body: { required: true, content: { "application/json": { schema: replayManySchema } } } },
+  responses: {
+    202: json(replayedManySchema, "Queued again."),
+    ...errorResponses(400, 401, 403, 413, 415, 503),
+  },
+});
+
+const discardRoute = createRoute({
+  ...base,
+  method: "delete",
+  path: "/dead-letters/{id}",
+  summary: "Discard a dead letter (the failed job stays until its retention ends)",
+  request: { params: idParamSchema },
+  responses: { 204: { description: "Discarded." }, ...errorResponses(401, 403, 404, 503) },
+});
+
+export function deadLetterRoutes(queues: QueueSet) {
+  return createRouter()
+    .openapi(listRoute, async (c) => c.json(await listDeadLetters(queues, c.req.valid("query")), 200))
+    .openapi(getRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const entry = await getDeadLetter(queues, id);
+      if (!entry) throw notFound("dead letter", id);
+      return c.json(entry, 200);
+    })
+    .openapi(replayOneRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const { input } = c.req.valid("json");
+      let corrected: Record<string, unknown> | undefined;
+      if (input !== undefined) {
+        const entry = await getDeadLetter(queues, id);
+        if (!entry) throw notFound("dead letter", id);
+        const parsed = providerInputSchemas[entry.provider].safeParse(input);
+        if (!parsed.success) throw validationError(parsed.error, ["input"]);
+        corrected = parsed.data as Record<string, unknown>;
+      }
+      try {
+        const replayed = await replayDeadLetter(queues, id, { input: corrected });
+        if (!replayed) throw notFound("dead letter", id);
+        return c.json(replayed, 202);
+      } catch (error) {
+        if (error instanceof NotDeadError) {
+          throw new ApiError("CONFLICT", error.message, { hint: "discard the dead letter if the job is in hand" });
+        }
+        throw error;
+      }
+    })
+    .openapi(replayManyRoute, async (c) => {
+      const { provider, kind } = c.req.valid("json");
+      const { replayed, skipped } = await replayDeadLetters(queues, { provider, kind });
+      return c.json({ replayed: replayed.length, ids: replayed, skipped }, 202);
+    })
+    .openapi(discardRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      if (!(await discardDeadLetter(queues, id))) throw notFound("dead letter", id);
+      return c.body(null, 204);
+    });
+}

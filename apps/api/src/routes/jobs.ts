@@ -1,0 +1,106 @@
+import { createRoute } from "@hono/zod-openapi";
+import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJobs } from "@provisioner/queue";
+import { requireScope } from "../auth.ts";
+import { createRouter } from "../context.ts";
+import { ApiError, errorResponses, notFound } from "../errors.ts";
+import {
+  idempotencyHeaderSchema,
+  idParamSchema,
+  jobListSchema,
+  jobRequestSchema,
+  jobSecretsSchema,
+  jobViewSchema,
+  listJobsQuerySchema,
+  submittedSchema,
+} from "../schemas.ts";
+import { keyReused, toSubmitRequest } from "../submission.ts";
+import { bearer, json } from "./common.ts";
+
+const submitRoute = createRoute({
+  method: "post",
+  path: "/jobs",
+  tags: ["jobs"],
+  summary: "Queue one create-database job",
+  security: bearer,
+  middleware: [requireScope("jobs:write")] as const,
+  request: {
+    headers: idempotencyHeaderSchema,
+    body: { required: true, content: { "application/json": { schema: jobRequestSchema } } },
+  },
+  responses: {
+    202: json(submittedSchema, "Queued."),
+    200: json(submittedSchema, "A job already stood for this idempotency key; it is returned."),
+    ...errorResponses(400, 401, 403, 409, 413, 415, 503),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/jobs/{id}",
+  tags: ["jobs"],
+  summary: "A job's status, attempts, errors and result (no secrets)",
+  security: bearer,
+  middleware: [requireScope("jobs:read")] as const,
+  request: { params: idParamSchema },
+  responses: { 200: json(jobViewSchema, "The job."), ...errorResponses(401, 403, 404, 503) },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/jobs",
+  tags: ["jobs"],
+  summary: "List jobs, newest first per provider",
+  security: bearer,
+  middleware: [requireScope("jobs:read")] as const,
+  request: { query: listJobsQuerySchema },
+  responses: {
+    200: json(jobListSchema, "A page of jobs; pass `nextCursor` as `cursor` for the next one."),
+    ...errorResponses(400, 401, 403, 503),
+  },
+});
+
+const secretsRoute = createRoute({
+  method: "get",
+  path: "/jobs/{id}/secrets",
+  tags: ["jobs"],
+  summary: "A job's decrypted secret inputs and result secrets",
+  security: bearer,
+  middleware: [requireScope("secrets:read")] as const,
+  request: { params: idParamSchema },
+  responses: { 200: json(jobSecretsSchema, "The secrets."), ...errorResponses(401, 403, 404, 503) },
+});
+
+export function jobRoutes(queues: QueueSet) {
+  return createRouter()
+    .openapi(submitRoute, async (c) => {
+      const body = c.req.valid("json");
+      const headerKey = c.req.valid("header")["idempotency-key"];
+      const [outcome] = await submitJobs(queues, [toSubmitRequest(queues.config, body, headerKey)]);
+      if (!outcome) throw new Error("submitJobs answered no outcome");
+      if (!outcome.accepted) throw keyReused(outcome, body.idempotencyKey !== undefined || headerKey !== undefined);
+      const submitted = { id: outcome.id, status: outcome.status, deduplicated: outcome.deduplicated };
+      return outcome.deduplicated ? c.json(submitted, 200) : c.json(submitted, 202);
+    })
+    .openapi(getRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const view = await getJobView(queues, id);
+      if (!view) throw notFound("job", id);
+      return c.json(view, 200);
+    })
+    .openapi(listRoute, async (c) => {
+      try {
+        return c.json(await listJobs(queues, c.req.valid("query")), 200);
+      } catch (error) {
+        if (error instanceof InvalidCursorError) {
+          throw new ApiError("VALIDATION_ERROR", error.message, { field: "cursor", hint: "omit it to start over" });
+        }
+        throw error;
+      }
+    })
+    .openapi(secretsRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const secrets = await getJobSecrets(queues, id);
+      if (!secrets) throw notFound("job", id);
+      return c.json(secrets, 200);
+    });
+}

@@ -1,0 +1,82 @@
+// The API process: read the environment once, connect, listen, and drain on SIGTERM/SIGINT.
+import { serve } from "@hono/node-server";
+import { ConfigError, createRedisConnection, evictionPolicy, loadConfig, openQueues } from "@provisioner/queue";
+import { createApp } from "./app.ts";
+import { singleTokenResolver } from "./auth.ts";
+import { createLogger } from "./logger.ts";
+import { loadApiSettings, SettingsError } from "./settings.ts";
+
+/** How long shutdown waits for in-flight requests before it exits anyway. */
+const shutdownGraceMs = 10_000;
+
+function fail(message: string): never {
+  console.error(`api: ${message}`);
+  process.exit(1);
+}
+
+function load() {
+  try {
+    return { settings: loadApiSettings(process.env), config: loadConfig(process.env) };
+  } catch (error) {
+    if (error instanceof SettingsError || error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+const { settings, config } = load();
+const logger = createLogger({ level: settings.LOG_LEVEL });
+const connection = createRedisConnection(config.redisUrl, "api");
+// The connection's own listener below reports outages, once each; the queues stay quiet.
+const queues = openQueues(config, connection);
+
+// Log each outage once, not every reconnect attempt; requests answer 503 meanwhile.
+let redisDown = false;
+connection.on("error", (error: Error) => {
+  if (redisDown) return;
+  redisDown = true;
+  logger.warn({ reason: error.message }, "redis unreachable; answering 503 until it is back");
+});
+connection.on("ready", async () => {
+  if (redisDown) logger.info("redis reachable again");
+  redisDown = false;
+  const policy = await evictionPolicy(connection);
+  if (policy !== undefined && policy !== "noeviction") {
+    logger.warn(
+      { maxmemoryPolicy: policy },
+      "Redis maxmemory-policy is not noeviction: under memory pressure Redis may drop queued jobs; set maxmemory-policy noeviction",
+    );
+  }
+});
+
+const app = createApp({
+  queues,
+  tokens: singleTokenResolver(settings.API_TOKEN),
+  logger,
+  bodyLimitBytes: settings.API_BODY_LIMIT_BYTES,
+});
+
+const server = serve({ fetch: app.fetch, hostname: settings.HOST, port: settings.PORT }, (info) => {
+  const url = `http://${info.family === "IPv6" ? `[${info.address}]` : info.address}:${info.port}`;
+  logger.info({ url, docs: `${url}/docs` }, `listening on ${url}`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down");
+  setTimeout(() => {
+    logger.error("requests still open after the grace period; exiting");
+    process.exit(1);
+  }, shutdownGraceMs).unref();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
+  await queues.close();
+  if (connection.status === "ready") await connection.quit();
+  else connection.disconnect();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,55 @@
+import type { ProvisionerConfig, SubmitOutcome, SubmitRequest } from "@provisioner/queue";
+import { ApiError } from "./errors.ts";
+import type { JobRequest } from "./schemas.ts";
+
+/**
+ * The checks a schema cannot make (the account must be configured, the header and body
+ * keys must agree), then the queue's request. Throws ApiError; nothing has been queued.
+ */
+export function toSubmitRequest(
+  config: ProvisionerConfig,
+  request: JobRequest,
+  headerKey?: string | undefined,
+): SubmitRequest {
+  const accounts = Object.keys(config.accounts[request.provider]);
+  if (accounts.length === 0) {
+    throw new ApiError("VALIDATION_ERROR", `no account is configured for provider ${request.provider}`, {
+      field: "provider",
+      hint: "configure one in PROVISIONER_CONFIG or the provider's environment variables",
+    });
+  }
+  if (!accounts.includes(request.account)) {
+    throw new ApiError("VALIDATION_ERROR", `account ${request.account} is not configured for ${request.provider}`, {
+      field: "account",
+      hint: `configured accounts: ${accounts.join(", ")}`,
+    });
+  }
+  if (headerKey !== undefined && request.idempotencyKey !== undefined && headerKey !== request.idempotencyKey) {
+    throw new ApiError("VALIDATION_ERROR", "idempotencyKey differs from the Idempotency-Key header", {
+      field: "idempotencyKey",
+      hint: "send the key in one place, or the same key in both",
+    });
+  }
+  return {
+    provider: request.provider,
+    account: request.account,
+    input: request.input as Record<string, unknown>,
+    idempotencyKey: request.idempotencyKey ?? headerKey,
+    callbackUrl: request.callbackUrl,
+    metadata: request.metadata,
+  };
+}
+
+/** The 409 for a key already standing for a different request. */
+export function keyReused(outcome: Extract<SubmitOutcome, { accepted: false }>, explicitKey: boolean): ApiError {
+  return explicitKey
+    ? new ApiError("IDEMPOTENCY_KEY_REUSED", outcome.message, {
+        field: "idempotencyKey",
+        hint: `job ${outcome.id} holds this key; use a new key for a new request`,
+      })
+    : new ApiError(
+        "IDEMPOTENCY_KEY_REUSED",
+        "a different request for the same database is already queued under the key derived from it",
+        { hint: `job ${outcome.id} holds it; see GET /v1/jobs/${outcome.id}` },
+      );
+}

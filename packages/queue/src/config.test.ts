@@ -1,0 +1,92 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+const key = randomBytes(32).toString("base64");
+const writeConfig = (value: unknown) => {
+  const path = join(mkdtempSync(join(tmpdir(), "cfg-")), "config.json");
+  writeFileSync(path, typeof value === "string" ? value : JSON.stringify(value));
+  return path;
+};
+
+describe("loadConfig", () => {
+  it("fills each provider's default account from the environment, with default settings", () => {
+    const config = loadConfig({
+      PROVISIONER_ENCRYPTION_KEY: key,
+      BRIDGEPORT_API_URL: "http://bp.test",
+      BRIDGEPORT_API_TOKEN: "t",
+      POSTGRES_ADMIN_URL: "postgres://u@h/db",
+    });
+    expect(config.accounts.bridgeport.default).toEqual({
+      provider: "bridgeport",
+      url: "http://bp.test",
+      token: "t",
+      timeoutMs: 15_000,
+    });
+    expect(config.accounts.postgres.default).toEqual({
+      provider: "postgres",
+      url: "postgres://u@h/db",
+      timeoutMs: 15_000,
+    });
+    expect(config.accounts.artie).toEqual({});
+    expect(config.providers.prisma).toMatchObject({
+      concurrency: 10,
+      attempts: 8,
+      backoff: { baseMs: 1_000, capMs: 300_000 },
+    });
+    expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
+  });
+
+  it("reads accounts and settings from PROVISIONER_CONFIG, resolving env: references", () => {
+    const path = writeConfig({
+      accounts: { prisma: { eu: { url: "https://api.prisma.io", token: "env:EU_TOKEN" } } },
+      providers: { prisma: { concurrency: 20, rateLimit: { max: 100, durationMs: 60_000 }, attempts: 10 } },
+      sources: { billing: { secret: "env:BILLING_SECRET" } },
+    });
+    const config = loadConfig({
+      PROVISIONER_ENCRYPTION_KEY: key,
+      PROVISIONER_CONFIG: path,
+      EU_TOKEN: "tok",
+      BILLING_SECRET: "whsec_x",
+    });
+    expect(config.accounts.prisma.eu).toMatchObject({ url: "https://api.prisma.io", token: "tok" });
+    expect(config.providers.prisma).toMatchObject({
+      concurrency: 20,
+      attempts: 10,
+      rateLimit: { max: 100, durationMs: 60_000 },
+    });
+    expect(config.sources.billing?.secret).toBe("whsec_x");
+  });
+
+  it("names the path of an unknown key or a bad value", () => {
+    const path = writeConfig({ providers: { prisma: { concurency: 3 } } });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: path })).toThrow(
+      /providers\.prisma/,
+    );
+    const bad = writeConfig({ providers: { artie: { attempts: 0 } } });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: bad })).toThrow(
+      /providers\.artie\.attempts/,
+    );
+  });
+
+  it("says which environment variable an env: reference lacks, without printing values", () => {
+    const path = writeConfig({ accounts: { artie: { default: { url: "http://a", token: "env:NOPE" } } } });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: path })).toThrow(
+      /accounts\.artie\.default\.token: environment variable NOPE is not set/,
+    );
+  });
+
+  it("refuses to start without an encryption key, saying how to make one", () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/openssl rand -base64 32/);
+  });
+
+  it("refuses a file that is not JSON", () => {
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: writeConfig("{nope") })).toThrow(
+      /not valid JSON/,
+    );
+  });
+});
