@@ -30,6 +30,18 @@ const logger = createLogger(env.data.LOG_LEVEL);
 const connection = createRedisConnection(config.redisUrl, "worker");
 const queues = openQueues(config, connection);
 
+// Workers ride out a Redis restart (their connection retries forever); say so once per outage.
+let redisDown = false;
+connection.on("error", (error: Error) => {
+  if (redisDown) return;
+  redisDown = true;
+  logger.warn({ reason: error.message }, "redis unreachable; workers will resume when it is back");
+});
+connection.on("ready", () => {
+  if (redisDown) logger.info("redis reachable again");
+  redisDown = false;
+});
+
 const policy = await evictionPolicy(connection);
 if (policy !== undefined && policy !== "noeviction") {
   logger.warn(

@@ -1,0 +1,209 @@
+// `npm start`: the whole stack on one machine (SPEC section 2). Redis from REDIS_URL, or a
+// private redis-server with append-only persistence under .data/; the sandbox provider;
+// a worker; the API. Every provider URL points at the sandbox unless already set.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { z } from "zod";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dataDir = join(root, ".data");
+
+// What the user may set; everything else is chosen here. Secrets default to ones kept in .data/.
+const settings = z
+  .object({
+    REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+    PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+    SANDBOX_PORT: z.coerce.number().int().min(1).max(65_535).default(4010),
+    API_TOKEN: z.string().min(1).optional(),
+    PROVISIONER_ENCRYPTION_KEY: z.string().min(1).optional(),
+    NODE_ENV: z.string().default("development"),
+  })
+  .parse(process.env);
+const redisUrl = settings.REDIS_URL;
+const sandboxUrl = `http://127.0.0.1:${settings.SANDBOX_PORT}`;
+
+/** The sandbox's address and tokens for each provider, unless the user pointed it elsewhere. */
+const providerDefaults: Record<string, string> = {
+  ARTIE_API_URL: `${sandboxUrl}/artie`,
+  ARTIE_API_KEY: "artie-sandbox-key",
+  BRIDGEPORT_API_URL: `${sandboxUrl}/bridgeport`,
+  BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
+  PRISMA_API_URL: `${sandboxUrl}/prisma`,
+  PRISMA_SERVICE_TOKEN: "prisma-sandbox-token",
+  SANDBOX_PRISMA_PROVISIONING_MS: "1500",
+};
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function ensureRedis(): Promise<void> {
+  if (await redisAnswers(redisUrl)) return;
+  const found = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
+  if (found.error || found.status !== 0) {
+    console.error(
+      `Redis does not answer at ${redisUrl} and no redis-server is on the PATH: start one with \`docker compose up -d redis\`.`,
+    );
+    process.exit(1);
+  }
+  const url = new URL(redisUrl);
+  const port = url.port || "6379";
+  const dir = join(dataDir, "redis");
+  mkdirSync(dir, { recursive: true });
+  console.log(
+    `Redis does not answer at ${redisUrl}: starting a private redis-server on port ${port}, append-only files in ${dir}`,
+  );
+  const started = spawnSync(
+    "redis-server",
+    [
+      "--port",
+      port,
+      "--bind",
+      url.hostname === "localhost" ? "127.0.0.1" : url.hostname,
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--save",
+      "",
+      "--maxmemory-policy",
+      "noeviction",
+      "--daemonize",
+      "yes",
+      "--pidfile",
+      join(dir, "redis.pid"),
+      "--logfile",
+      join(dir, "redis.log"),
+    ],
+    { stdio: "inherit" },
+  );
+  if (started.status !== 0) process.exit(1);
+  for (let i = 0; i < 50; i++) {
+    if (await redisAnswers(redisUrl)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  console.error(`redis-server did not come up; see ${join(dir, "redis.log")}`);
+  process.exit(1);
+}
+
+/** A token and an encryption key for this machine, kept so jobs stay readable across restarts. */
+function devSecrets(): { apiToken: string; encryptionKey: string } {
+  const path = join(dataDir, "dev-secrets.json");
+  if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8"));
+  mkdirSync(dataDir, { recursive: true });
+  const secrets = {
+    apiToken: `dev_${randomBytes(24).toString("base64url")}`,
+    encryptionKey: randomBytes(32).toString("base64"),
+  };
+  writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+await ensureRedis();
+const secrets = devSecrets();
+const env: NodeJS.ProcessEnv = {
+  ...providerDefaults,
+  ...process.env,
+  NODE_ENV: settings.NODE_ENV,
+  REDIS_URL: redisUrl,
+  PORT: String(settings.PORT),
+  SANDBOX_PORT: String(settings.SANDBOX_PORT),
+  API_TOKEN: settings.API_TOKEN ?? secrets.apiToken,
+  PROVISIONER_ENCRYPTION_KEY: settings.PROVISIONER_ENCRYPTION_KEY ?? secrets.encryptionKey,
+};
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function run(name: string, script: string, ready: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, script)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    children.set(name, child);
+    let announced = false;
+    const relay = (stream: NodeJS.ReadableStream, sink: NodeJS.WriteStream) => {
+      let pending = "";
+      stream.on("data", (chunk: Buffer) => {
+        pending += chunk.toString();
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          sink.write(`[${name}] ${line}\n`);
+          if (!announced && line.includes(ready)) {
+            announced = true;
+            resolve();
+          }
+        }
+      });
+    };
+    relay(child.stdout as NodeJS.ReadableStream, process.stdout);
+    relay(child.stderr as NodeJS.ReadableStream, process.stderr);
+    child.on("exit", (code) => {
+      if (!announced) reject(new Error(`${name} exited (${code}) before it was ready`));
+      else if (!stopping) {
+        console.error(`[${name}] exited (${code}); stopping the rest`);
+        void stop(1);
+      }
+    });
+  });
+}
+
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+
+try {
+  await run("sandbox", "apps/sandbox/src/server.ts", "listening");
+  await run("worker", "apps/worker/src/main.ts", "worker ready");
+  await run("api", "apps/api/src/server.ts", "listening");
+} catch (error) {
+  console.error((error as Error).message);
+  await stop(1);
+}
+
+const api = `http://127.0.0.1:${settings.PORT}`;
+console.log(`
+Provisioner is running.
+  API        ${api}
+  Docs       ${api}/docs
+  Dashboard  ${api}/admin/queues
+  Sandbox    ${sandboxUrl} (stands in for Artie, BRIDGEPORT and Prisma)
+  API token  ${env.API_TOKEN}
+
+Try it:
+  curl -s -X POST ${api}/v1/jobs -H "Authorization: Bearer ${env.API_TOKEN}" -H "content-type: application/json" \\
+    -d '{"provider":"bridgeport","input":{"envId":"env_demo","name":"tenant-1","type":"postgres"}}'
+Ctrl-C stops everything.`);
