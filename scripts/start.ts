@@ -1,13 +1,13 @@
 // `npm start`: the whole stack on one machine (SPEC section 2). Redis from REDIS_URL, or a
 // private redis-server with append-only persistence under .data/; the sandbox provider;
 // a worker; the API. Every provider URL points at the sandbox unless already set.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import { z } from "zod";
+import { ensureRedis } from "./redis.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = join(root, ".data");
@@ -37,75 +37,6 @@ const providerDefaults: Record<string, string> = {
   SANDBOX_PRISMA_PROVISIONING_MS: "1500",
 };
 
-async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function ensureRedis(): Promise<void> {
-  if (await redisAnswers(redisUrl)) return;
-  const found = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
-  if (found.error || found.status !== 0) {
-    console.error(
-      `Redis does not answer at ${redisUrl} and no redis-server is on the PATH: start one with \`docker compose up -d redis\`.`,
-    );
-    process.exit(1);
-  }
-  const url = new URL(redisUrl);
-  const port = url.port || "6379";
-  const dir = join(dataDir, "redis");
-  mkdirSync(dir, { recursive: true });
-  console.log(
-    `Redis does not answer at ${redisUrl}: starting a private redis-server on port ${port}, append-only files in ${dir}`,
-  );
-  const started = spawnSync(
-    "redis-server",
-    [
-      "--port",
-      port,
-      "--bind",
-      url.hostname === "localhost" ? "127.0.0.1" : url.hostname,
-      "--dir",
-      dir,
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "everysec",
-      "--save",
-      "",
-      "--maxmemory-policy",
-      "noeviction",
-      "--daemonize",
-      "yes",
-      "--pidfile",
-      join(dir, "redis.pid"),
-      "--logfile",
-      join(dir, "redis.log"),
-    ],
-    { stdio: "inherit" },
-  );
-  if (started.status !== 0) process.exit(1);
-  for (let i = 0; i < 50; i++) {
-    if (await redisAnswers(redisUrl)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  console.error(`redis-server did not come up; see ${join(dir, "redis.log")}`);
-  process.exit(1);
-}
-
 /** A token and an encryption key for this machine, kept so jobs stay readable across restarts. */
 function devSecrets(): { apiToken: string; encryptionKey: string } {
   const path = join(dataDir, "dev-secrets.json");
@@ -119,7 +50,7 @@ function devSecrets(): { apiToken: string; encryptionKey: string } {
   return secrets;
 }
 
-await ensureRedis();
+await ensureRedis(redisUrl, dataDir);
 const secrets = devSecrets();
 const env: NodeJS.ProcessEnv = {
   ...providerDefaults,

@@ -1,0 +1,28 @@
+// `npm test`: Redis by the same rule as `npm start` (a private one when none answers and
+// redis-server is on the PATH, stopped afterwards), then type-check, lint and every test.
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { ensureRedis } from "./redis.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const redisUrl = z.string().default("redis://127.0.0.1:6379").parse(process.env.REDIS_URL);
+const stopRedis = await ensureRedis(redisUrl, join(root, ".data", "test"));
+
+const steps: [string, string[]][] = [
+  ["npx", ["tsc", "-p", "tsconfig.tools.json"]],
+  ["npx", ["turbo", "run", "typecheck", "lint", "test", ...process.argv.slice(2)]],
+];
+let status = 0;
+for (const [command, args] of steps) {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, REDIS_URL: redisUrl },
+  });
+  status = result.status ?? 1;
+  if (status !== 0) break;
+}
+stopRedis();
+process.exit(status);
