@@ -242,3 +242,25 @@ describe("secrets at rest", () => {
     for (const secret of ["bridgeport-secret", "artie-secret", "postgres://"]) expect(everything).not.toContain(secret);
   });
 });
+
+describe("untrusted job data", () => {
+  it("parks a job whose data fails validation at once, without calling the provider", async () => {
+    const before = harness.sandbox.state.stats().requests.bridgeport.create;
+    const id = "bridgeport-not-a-valid-job";
+    await harness.queues.byProvider.bridgeport.add(
+      "create-database",
+      { provider: "bridgeport", input: "rm -rf /" } as never,
+      {
+        jobId: id,
+        attempts: 3,
+      },
+    );
+    const view = await harness.waitFor(id);
+    expect(view.status).toBe("dead");
+    expect(view.attempts).toBe(1);
+    expect(view.input).toEqual({});
+    expect(view.errors).toEqual([expect.objectContaining({ kind: "invalid", code: "INVALID_JOB_DATA" })]);
+    expect(harness.sandbox.state.stats().requests.bridgeport.create).toBe(before);
+    expect((await getDeadLetter(harness.queues, id))?.reason.code).toBe("INVALID_JOB_DATA");
+  });
+});

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type ErrorKind, type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import type { Job } from "bullmq";
-import type { AttemptError, DeadLetter, JobData, JobResult } from "./job-data.ts";
+import { type AttemptError, type DeadLetter, type JobData, type JobResult, readJobData } from "./job-data.ts";
 import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { attemptErrorsOf } from "./status.ts";
@@ -17,21 +17,22 @@ export async function recordDeadLetter(
   reason: AttemptError,
 ): Promise<void> {
   const id = job.id as string;
-  const errors = await attemptErrorsOf(queues, job.data.provider, id);
+  const { data } = readJobData(job);
+  const errors = await attemptErrorsOf(queues, data.provider, id);
   const last = errors.at(-1);
   // The reason is usually the last logged error already; log it unless it is.
   const history = last && last.at === reason.at && last.message === reason.message ? errors : [...errors, reason];
   const entry: DeadLetter = {
     jobId: id,
-    provider: job.data.provider,
-    account: job.data.account,
-    job: job.data,
+    provider: data.provider,
+    account: data.account,
+    job: data,
     reason,
     errors: history,
     attemptsMade: job.attemptsMade,
     diedAt: new Date().toISOString(),
   };
-  await queues.deadLetters.add(job.data.provider, entry, {
+  await queues.deadLetters.add(data.provider, entry, {
     jobId: id,
     removeOnComplete: true,
     removeOnFail: true,

@@ -75,3 +75,32 @@ export const deadLetterSchema = z.object({
   diedAt: z.string(),
 });
 export type DeadLetter = z.output<typeof deadLetterSchema>;
+
+/**
+ * A job's data as far as it can be trusted. Anything that put a job on a provider queue
+ * could have written it, so data that fails the schema is replaced by a stand-in that
+ * keeps only what BullMQ itself vouches for (queue, id, timestamp): never echoed, never
+ * replayed as it was.
+ */
+export function readJobData(job: { id?: string | undefined; queueName: string; timestamp: number; data: unknown }): {
+  data: JobData;
+  valid: boolean;
+} {
+  const parsed = jobDataSchema.safeParse(job.data);
+  if (parsed.success) return { data: parsed.data, valid: true };
+  const provider = z.enum(providerNames).catch("artie").parse(job.queueName);
+  return {
+    valid: false,
+    data: {
+      v: 1,
+      provider,
+      account: "unknown",
+      input: {},
+      idempotencyKey: job.id ?? "unknown",
+      requestHash: "invalid",
+      submissionId: "invalid",
+      submittedAt: job.timestamp,
+      generation: 0,
+    },
+  };
+}

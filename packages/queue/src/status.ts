@@ -1,6 +1,13 @@
 import { type ProviderName, providerNames, secretInputFields } from "@provisioner/provider-client";
 import type { Job, JobState } from "bullmq";
-import { type AttemptError, attemptErrorSchema, type JobData, type JobResult } from "./job-data.ts";
+import {
+  type AttemptError,
+  attemptErrorSchema,
+  type JobData,
+  type JobResult,
+  jobResultSchema,
+  readJobData,
+} from "./job-data.ts";
 import { providerOfJobId, type QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -70,7 +77,7 @@ export async function attemptErrorsOf(queues: QueueSet, provider: ProviderName, 
 
 async function toView(queues: QueueSet, read: Job<JobData, JobResult>): Promise<JobView> {
   let job = read;
-  const { data } = job;
+  const { data } = readJobData(job);
   const id = job.id as string;
   const [state, errors] = await Promise.all([job.getState(), attemptErrorsOf(queues, data.provider, id)]);
   // The job may have finished between reading it and reading its state: read it again,
@@ -94,12 +101,14 @@ async function toView(queues: QueueSet, read: Job<JobData, JobResult>): Promise<
     batchId: data.batchId ?? null,
     metadata: data.metadata ?? null,
     input: redactFields(data.input, secretInputFields[data.provider]),
-    result:
-      status === "succeeded" && job.returnvalue
-        ? { outcome: job.returnvalue.outcome, resource: job.returnvalue.resource }
-        : null,
+    result: status === "succeeded" ? resultView(job.returnvalue) : null,
     errors,
   };
+}
+
+function resultView(returnvalue: unknown): JobView["result"] {
+  const parsed = jobResultSchema.safeParse(returnvalue);
+  return parsed.success ? { outcome: parsed.data.outcome, resource: parsed.data.resource } : null;
 }
 
 /** When a delayed job runs next. BullMQ scores the delayed set by `timestamp * 4096 + counter`. */
@@ -170,7 +179,7 @@ export async function getJobSecrets(
   const job = (await queues.byProvider[provider].getJob(id)) as Job<JobData, JobResult> | undefined;
   if (!job) return undefined;
   const fields = secretInputFields[provider];
-  const decrypted = decryptFields(queues.keyring, job.data.input, fields);
+  const decrypted = decryptFields(queues.keyring, readJobData(job).data.input, fields);
   const input: Record<string, unknown> = {};
   for (const path of fields) {
     const value = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], decrypted);
