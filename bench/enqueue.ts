@@ -3,13 +3,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createRedisConnection, loadConfig, openQueues } from "@provisioner/queue";
+import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues } from "@provisioner/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { createApp } from "../apps/api/src/app.ts";
 import { singleTokenResolver } from "../apps/api/src/auth.ts";
-import { median, type Result, removeKeys } from "./support.ts";
+import { median, type Result } from "./support.ts";
 
 const token = "bench-token";
 const bodies = (count: number, round: string) =>
@@ -47,7 +47,7 @@ async function bareAddBulk(options: { batchSize: number; batches: number }, conn
   }
   const seconds = (performance.now() - started) / 1000;
   await queue.close();
-  await removeKeys(connection, prefix);
+  await deleteKeysWithPrefix(connection, prefix);
   const jobs = options.batchSize * options.batches;
   return { jobs, seconds, jobsPerSecond: jobs / seconds };
 }
@@ -83,7 +83,7 @@ async function apiBulk(options: { batchSize: number; batches: number; redisUrl: 
   }
   const seconds = (performance.now() - started) / 1000;
   await new Promise((resolve) => server.close(resolve));
-  await removeKeys(connection, prefix);
+  await deleteKeysWithPrefix(connection, prefix);
   await queues.close();
   await connection.quit();
   const jobs = options.batchSize * options.batches;

@@ -1,5 +1,4 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 
 /** Resolves once `count` jobs of the queue have completed; fails loudly on any failure. */
 export async function waitForCompleted(queue: Queue, count: number, timeoutMs = 300_000): Promise<void> {
@@ -11,15 +10,6 @@ export async function waitForCompleted(queue: Queue, count: number, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`only ${counts.completed} of ${count} jobs completed in time`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-export async function removeKeys(connection: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    if (keys.length > 0) await connection.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
 }
 
 export const format = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });

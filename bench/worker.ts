@@ -1,13 +1,20 @@
 // Worker throughput against the sandbox at zero latency, beside a bare BullMQ worker that
 // makes the same HTTP call, on the same Redis, in the same run.
 import { randomBytes, randomUUID } from "node:crypto";
-import { createRedisConnection, loadConfig, openQueues, type QueueSet, submitJobs } from "@provisioner/queue";
+import {
+  createRedisConnection,
+  deleteKeysWithPrefix,
+  loadConfig,
+  openQueues,
+  type QueueSet,
+  submitJobs,
+} from "@provisioner/queue";
 import { startSandbox } from "@provisioner/sandbox";
 import { startWorkers } from "@provisioner/worker";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
-import { median, type Result, removeKeys, waitForCompleted } from "./support.ts";
+import { median, type Result, waitForCompleted } from "./support.ts";
 
 export async function benchWorker(options: { jobs: number; concurrency: number; rounds: number; redisUrl: string }) {
   const sandbox = await startSandbox();
@@ -64,7 +71,7 @@ async function bareWorker(options: { jobs: number; concurrency: number }, sandbo
   const seconds = (performance.now() - started) / 1000;
   await worker.close();
   await queue.close();
-  await removeKeys(connection, prefix);
+  await deleteKeysWithPrefix(connection, prefix);
   return { jobs: options.jobs, seconds, jobsPerSecond: options.jobs / seconds };
 }
 
@@ -105,6 +112,6 @@ async function provisionerWorker(
   const seconds = (performance.now() - started) / 1000;
   await running.close(1_000);
   await queues.close();
-  await removeKeys(connection, prefix);
+  await deleteKeysWithPrefix(connection, prefix);
   return { jobs: options.jobs, seconds, jobsPerSecond: options.jobs / seconds };
 }

@@ -33,10 +33,11 @@ for (const [command, args] of steps) {
 }
 stopRedis();
 
+const written = reports.filter((path) => existsSync(path));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const report of reports.filter((path) => existsSync(path))) {
+for (const report of written) {
   const totals = JSON.parse(readFileSync(report, "utf8")) as {
     numPassedTests: number;
     numFailedTests: number;
@@ -46,5 +47,5 @@ for (const report of reports.filter((path) => existsSync(path))) {
   failed += totals.numFailedTests;
   skipped += totals.numPendingTests;
 }
-console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
+if (written.length > 0) console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
 process.exit(status !== 0 ? status : failed > 0 ? 1 : 0);

@@ -1,6 +1,6 @@
 // The API process: read the environment once, connect, listen, and drain on SIGTERM/SIGINT.
 import { serve } from "@hono/node-server";
-import { ConfigError, createRedisConnection, evictionPolicy, loadConfig, openQueues } from "@provisioner/queue";
+import { ConfigError, createRedisConnection, loadConfig, openQueues, watchRedis } from "@provisioner/queue";
 import { createApp } from "./app.ts";
 import { singleTokenResolver } from "./auth.ts";
 import { createLogger } from "./logger.ts";
@@ -26,27 +26,10 @@ function load() {
 const { settings, config } = load();
 const logger = createLogger({ level: settings.LOG_LEVEL });
 const connection = createRedisConnection(config.redisUrl, "api");
-// The connection's own listener below reports outages, once each; the queues stay quiet.
 const queues = openQueues(config, connection);
 
-// Log each outage once, not every reconnect attempt; requests answer 503 meanwhile.
-let redisDown = false;
-connection.on("error", (error: Error) => {
-  if (redisDown) return;
-  redisDown = true;
-  logger.warn({ reason: error.message }, "redis unreachable; answering 503 until it is back");
-});
-connection.on("ready", async () => {
-  if (redisDown) logger.info("redis reachable again");
-  redisDown = false;
-  const policy = await evictionPolicy(connection);
-  if (policy !== undefined && policy !== "noeviction") {
-    logger.warn(
-      { maxmemoryPolicy: policy },
-      "Redis maxmemory-policy is not noeviction: under memory pressure Redis may drop queued jobs; set maxmemory-policy noeviction",
-    );
-  }
-});
+// Requests answer 503 while Redis is down; the log says so once per outage.
+watchRedis(connection, { warn: (m) => logger.warn(m), info: (m) => logger.info(m) });
 
 const app = createApp({
   queues,

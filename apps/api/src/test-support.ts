@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createRedisConnection, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
+import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
 import type { Redis } from "ioredis";
 import { type App, createApp } from "./app.ts";
 import { scopes, staticTokenResolver } from "./auth.ts";
@@ -67,7 +67,7 @@ export async function startTestApi(options: { bodyLimitBytes?: number } = {}): P
     call: async (method, path, { body, token = adminToken, headers = {} } = {}) =>
       app.request(path, jsonRequest(method, body, token, headers)),
     async close() {
-      await deleteKeys(connection, config.prefix);
+      await deleteKeysWithPrefix(connection, config.prefix);
       await queues.close();
       await connection.quit();
     },
@@ -88,15 +88,6 @@ export function jsonRequest(
     init.body = typeof body === "string" ? body : JSON.stringify(body);
   }
   return init;
-}
-
-async function deleteKeys(connection: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    if (keys.length > 0) await connection.unlink(...keys);
-    cursor = next;
-  } while (cursor !== "0");
 }
 
 /** A BRIDGEPORT create body; the password is the secret field. */

@@ -1,10 +1,10 @@
 import {
   ConfigError,
   createRedisConnection,
-  evictionPolicy,
   loadConfig,
   openQueues,
   pruneDeadLetters,
+  watchRedis,
 } from "@provisioner/queue";
 import { workerEnvSchema } from "./env.ts";
 import { createLogger } from "./logger.ts";
@@ -30,25 +30,8 @@ const logger = createLogger(env.data.LOG_LEVEL);
 const connection = createRedisConnection(config.redisUrl, "worker");
 const queues = openQueues(config, connection);
 
-// Workers ride out a Redis restart (their connection retries forever); say so once per outage.
-let redisDown = false;
-connection.on("error", (error: Error) => {
-  if (redisDown) return;
-  redisDown = true;
-  logger.warn({ reason: error.message }, "redis unreachable; workers will resume when it is back");
-});
-connection.on("ready", () => {
-  if (redisDown) logger.info("redis reachable again");
-  redisDown = false;
-});
-
-const policy = await evictionPolicy(connection);
-if (policy !== undefined && policy !== "noeviction") {
-  logger.warn(
-    { policy },
-    `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs. Set it to noeviction.`,
-  );
-}
+// Workers ride out a Redis restart (their connection retries forever); the log says so once per outage.
+watchRedis(connection, { warn: (m) => logger.warn(m), info: (m) => logger.info(m) });
 
 const running = await startWorkers({
   queues,

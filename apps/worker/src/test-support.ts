@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { ProviderName } from "@provisioner/provider-client";
 import {
   createRedisConnection,
+  deleteKeysWithPrefix,
   getJobView,
   type JobView,
   loadConfig,
@@ -109,12 +110,7 @@ export async function startHarness(
     async close() {
       await harness.workers?.close(1_000);
       await queues.close();
-      let cursor = "0";
-      do {
-        const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-        if (keys.length > 0) await connection.del(...keys);
-        cursor = next;
-      } while (cursor !== "0");
+      await deleteKeysWithPrefix(connection, prefix);
       await connection.quit();
       await sandbox.close();
     },

@@ -27,7 +27,13 @@ export {
   providerOfJobId,
   type QueueSet,
 } from "./queues.ts";
-export { createRedisConnection, evictionPolicy, isRedisUnavailable } from "./redis.ts";
+export {
+  createRedisConnection,
+  deleteKeysWithPrefix,
+  evictionPolicy,
+  isRedisUnavailable,
+  watchRedis,
+} from "./redis.ts";
 export {
   decryptFields,
   decryptValue,

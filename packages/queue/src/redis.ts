@@ -37,3 +37,37 @@ export async function evictionPolicy(connection: Redis): Promise<string | undefi
     return undefined; // managed Redis services often forbid CONFIG; say nothing rather than guess
   }
 }
+
+/** Deletes every key under `prefix:` (tests and benchmarks clean up after themselves with it). */
+export async function deleteKeysWithPrefix(connection: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    if (keys.length > 0) await connection.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
+
+/**
+ * Reports a Redis outage once when it starts and once when it ends, not on every
+ * reconnect attempt, and on every (re)connection warns when `maxmemory-policy` would let
+ * Redis evict queued jobs.
+ */
+export function watchRedis(connection: Redis, log: { warn(message: string): void; info(message: string): void }): void {
+  let down = false;
+  connection.on("error", (error: Error) => {
+    if (down) return;
+    down = true;
+    log.warn(`redis unreachable (${error.message}); carrying on when it is back`);
+  });
+  connection.on("ready", async () => {
+    if (down) log.info("redis reachable again");
+    down = false;
+    const policy = await evictionPolicy(connection);
+    if (policy !== undefined && policy !== "noeviction") {
+      log.warn(
+        `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
+      );
+    }
+  });
+}

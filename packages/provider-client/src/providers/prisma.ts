@@ -4,7 +4,7 @@ import { classifyHttpFailure } from "../classify.ts";
 import type { ParsedAccountConfig } from "../config.ts";
 import { parseProviderInput } from "../inputs.ts";
 import { type PrismaDatabase, prismaCreatedSchema, prismaDatabaseListSchema } from "../schemas/prisma.ts";
-import { parseAnswer, retryLookup, withDeadline } from "../transport.ts";
+import { type HttpAnswer, parseAnswer, retryLookup, withDeadline } from "../transport.ts";
 import type { ProviderClient, ProvisionedDatabase } from "../types.ts";
 
 // zod leaves absent optional keys absent, so the parsed input is the SDK's body type even
@@ -41,21 +41,9 @@ export function createPrismaClient(config: ParsedAccountConfig<"prisma">): Provi
         ...parsed,
         logicalId: parsed.logicalId ?? logicalIdFor(idempotencyKey),
       } as CreateBody;
-      const answer = await withDeadline("prisma", config.timeoutMs, signal, async (deadline) => {
-        const { data, error, response } = await api.POST("/v1/databases", {
-          body,
-          signal: deadline,
-          parseAs: "text",
-        });
-        if (!response.ok)
-          throw classifyHttpFailure({
-            provider: "prisma",
-            status: response.status,
-            headers: response.headers,
-            body: error,
-          });
-        return { status: response.status, headers: response.headers, text: textOf(data) };
-      });
+      const answer = await withDeadline("prisma", config.timeoutMs, signal, async (deadline) =>
+        answerOf(await api.POST("/v1/databases", { body, signal: deadline, parseAs: "text" })),
+      );
       return prismaDatabase(parseAnswer("prisma", answer, prismaCreatedSchema).data);
     },
 
@@ -63,21 +51,9 @@ export function createPrismaClient(config: ParsedAccountConfig<"prisma">): Provi
       const query = branchId === undefined ? { projectId, logicalId } : { projectId, logicalId, branchId };
       const answer = await retryLookup(
         () =>
-          withDeadline("prisma", config.timeoutMs, options.signal, async (deadline) => {
-            const { data, error, response } = await api.GET("/v1/databases", {
-              params: { query },
-              signal: deadline,
-              parseAs: "text",
-            });
-            if (!response.ok)
-              throw classifyHttpFailure({
-                provider: "prisma",
-                status: response.status,
-                headers: response.headers,
-                body: error,
-              });
-            return { status: response.status, headers: response.headers, text: textOf(data) };
-          }),
+          withDeadline("prisma", config.timeoutMs, options.signal, async (deadline) =>
+            answerOf(await api.GET("/v1/databases", { params: { query }, signal: deadline, parseAs: "text" })),
+          ),
         options.signal,
       );
       const found = parseAnswer("prisma", answer, prismaDatabaseListSchema).data.find(
@@ -90,8 +66,17 @@ export function createPrismaClient(config: ParsedAccountConfig<"prisma">): Provi
   };
 }
 
-// With `parseAs: "text"` the SDK hands back the raw body, whatever its types claim.
-const textOf = (data: unknown): string => (typeof data === "string" ? data : "");
+/**
+ * The SDK's outcome as a plain answer; a non-2xx becomes the classified error. With
+ * `parseAs: "text"` the SDK hands back the raw body, whatever its types claim.
+ */
+function answerOf(outcome: { data?: unknown; error?: unknown; response: Response }): HttpAnswer {
+  const { data, error, response } = outcome;
+  if (!response.ok) {
+    throw classifyHttpFailure({ provider: "prisma", status: response.status, headers: response.headers, body: error });
+  }
+  return { status: response.status, headers: response.headers, text: typeof data === "string" ? data : "" };
+}
 
 const statusOf: Record<PrismaDatabase["status"], ProvisionedDatabase["status"]> = {
   ready: "ready",
