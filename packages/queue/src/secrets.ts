@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  type KeyObject,
+  randomFillSync,
+} from "node:crypto";
 
 const prefix = "enc:v1:";
 
@@ -9,11 +16,12 @@ const prefix = "enc:v1:";
  */
 export interface Keyring {
   currentId: string;
-  keys: ReadonlyMap<string, Buffer>;
+  /** Key objects, made once: building one from a Buffer on every call is measurable. */
+  keys: ReadonlyMap<string, KeyObject>;
 }
 
 export function parseKeyring(spec: string): Keyring {
-  const keys = new Map<string, Buffer>();
+  const keys = new Map<string, KeyObject>();
   for (const [index, part] of spec.split(",").entries()) {
     const trimmed = part.trim();
     const separator = trimmed.indexOf(":");
@@ -26,17 +34,30 @@ export function parseKeyring(spec: string): Keyring {
     }
     const id =
       separator === -1 ? createHash("sha256").update(key).digest("hex").slice(0, 8) : trimmed.slice(0, separator);
-    keys.set(id, key);
+    keys.set(id, createSecretKey(key));
   }
   const currentId = keys.keys().next().value;
   if (currentId === undefined) throw new Error("PROVISIONER_ENCRYPTION_KEY is empty");
   return { currentId, keys };
 }
 
+// 96-bit random IVs, cut from a pool refilled 4,096 at a time: one getrandom call, not one per value.
+const ivSize = 12;
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+function nextIv(): Buffer {
+  if (ivOffset + ivSize > ivPool.length) {
+    ivPool = randomFillSync(Buffer.allocUnsafe(ivSize * 4096));
+    ivOffset = 0;
+  }
+  ivOffset += ivSize;
+  return ivPool.subarray(ivOffset - ivSize, ivOffset);
+}
+
 /** Encrypts any JSON value into one opaque string that names its key. */
 export function encryptValue(keyring: Keyring, value: unknown): string {
-  const key = keyring.keys.get(keyring.currentId) as Buffer;
-  const iv = randomBytes(12);
+  const key = keyring.keys.get(keyring.currentId) as KeyObject;
+  const iv = nextIv();
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   const sealed = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
   return `${prefix}${keyring.currentId}:${[iv, cipher.getAuthTag(), sealed].map((b) => b.toString("base64url")).join(":")}`;
@@ -56,17 +77,27 @@ export const isEncrypted = (value: unknown): value is string => typeof value ===
 
 type FieldPaths = readonly (readonly string[])[];
 
-/** A copy of `input` with the value at each path replaced by `replace(value)`. */
+/**
+ * A copy of `input` with the value at each path replaced by `replace(value)`. Only the
+ * objects along a path are copied; the rest is shared with `input`, which is not changed.
+ */
 function mapFields(input: Record<string, unknown>, paths: FieldPaths, replace: (value: unknown) => unknown) {
-  const copy = structuredClone(input);
+  const copy: Record<string, unknown> = { ...input };
   for (const path of paths) {
-    let parent: Record<string, unknown> | undefined = copy;
+    let parent: Record<string, unknown> = copy;
+    let reachable = true;
     for (const key of path.slice(0, -1)) {
-      const next: unknown = parent?.[key];
-      parent = typeof next === "object" && next !== null ? (next as Record<string, unknown>) : undefined;
+      const next = parent[key];
+      if (typeof next !== "object" || next === null || Array.isArray(next)) {
+        reachable = false;
+        break;
+      }
+      const copied = { ...(next as Record<string, unknown>) };
+      parent[key] = copied;
+      parent = copied;
     }
     const leaf = path.at(-1) as string;
-    if (parent && parent[leaf] !== undefined && parent[leaf] !== null) parent[leaf] = replace(parent[leaf]);
+    if (reachable && parent[leaf] !== undefined && parent[leaf] !== null) parent[leaf] = replace(parent[leaf]);
   }
   return copy;
 }
