@@ -38,6 +38,7 @@ const running = await startWorkers({
   connection,
   logger,
   providers: env.data.WORKER_PROVIDERS,
+  callbackSigningSecret: env.data.CALLBACK_SIGNING_SECRET,
   tuning: { lockDurationMs: env.data.WORKER_LOCK_DURATION_MS, stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS },
 });
 logger.info({ providers: [...running.workers.keys()], pid: process.pid }, "worker ready");

@@ -1,5 +1,6 @@
 import { logicalIdFor } from "@provisioner/provider-client";
 import { getDeadLetter, replayDeadLetter } from "@provisioner/queue";
+import { readAllValues } from "@provisioner/testing";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, inputFor, postgresAdminUrl, startHarness } from "./test-support.ts";
@@ -216,27 +217,7 @@ describe("secrets at rest", () => {
     const dead = await harness.submit({ provider: "bridgeport", input: inputFor.bridgeport() });
     await Promise.all([...ids, dead].map((id) => harness.waitFor(id)));
 
-    const values: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, keys] = await harness.connection.scan(
-        cursor,
-        "MATCH",
-        `${harness.env.QUEUE_PREFIX}:*`,
-        "COUNT",
-        1000,
-      );
-      for (const key of keys) {
-        const type = await harness.connection.type(key);
-        if (type === "string") values.push((await harness.connection.get(key)) ?? "");
-        if (type === "hash") values.push(...Object.values(await harness.connection.hgetall(key)));
-        if (type === "list") values.push(...(await harness.connection.lrange(key, 0, -1)));
-        if (type === "set") values.push(...(await harness.connection.smembers(key)));
-        if (type === "zset") values.push(...(await harness.connection.zrange(key, "0", "-1")));
-        if (type === "stream") values.push(JSON.stringify(await harness.connection.xrange(key, "-", "+")));
-      }
-      cursor = next;
-    } while (cursor !== "0");
+    const values = await readAllValues(harness.connection, harness.env.QUEUE_PREFIX as string);
     const everything = values.join("\n");
     expect(everything.length).toBeGreaterThan(1_000);
     for (const secret of ["bridgeport-secret", "artie-secret", "postgres://"]) expect(everything).not.toContain(secret);

@@ -14,6 +14,7 @@ import {
   isDeadLettered,
   type ProviderSettings,
   type QueueSet,
+  queueCallback,
   recordDeadLetter,
 } from "@provisioner/queue";
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from "bullmq";
@@ -138,6 +139,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       log.info({ outcome }, "database ready");
       const result: JobResult = { outcome, resource: database.resource, completedAt: new Date().toISOString() };
       if (sealed) result.secrets = sealed;
+      await queueCallback(queues, id, data, { status: "succeeded", outcome, resource: database.resource });
       return result;
     } catch (error) {
       if (error instanceof DelayedError) throw error;

@@ -52,7 +52,12 @@ const terminal = (view: JobView) => view.status === "succeeded" || view.status =
  * in this process, all torn down by `close()`.
  */
 export async function startHarness(
-  options: { prismaProvisioningMs?: number; providers?: Record<string, unknown> } = {},
+  options: {
+    prismaProvisioningMs?: number;
+    providers?: Record<string, unknown>;
+    redisUrl?: string;
+    callbackSigningSecret?: string;
+  } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
   const prefix = `test-${randomUUID().slice(0, 8)}`;
@@ -63,7 +68,7 @@ export async function startHarness(
   );
   writeFileSync(configPath, JSON.stringify({ providers }));
   const env: Record<string, string> = {
-    REDIS_URL: redisUrl,
+    REDIS_URL: options.redisUrl ?? redisUrl,
     QUEUE_PREFIX: prefix,
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -76,7 +81,7 @@ export async function startHarness(
     POSTGRES_ADMIN_URL: postgresAdminUrl,
   };
   const config = loadConfig(env);
-  const connection = createRedisConnection(redisUrl, "worker");
+  const connection = createRedisConnection(env.REDIS_URL as string, "worker");
   const queues = openQueues(config, connection);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -87,7 +92,13 @@ export async function startHarness(
     env,
     workers: undefined,
     async startWorkers(tuning) {
-      harness.workers = await startWorkers({ queues, connection, logger, tuning });
+      harness.workers = await startWorkers({
+        queues,
+        connection,
+        logger,
+        tuning,
+        callbackSigningSecret: options.callbackSigningSecret,
+      });
       return harness.workers;
     },
     async submit(request) {

@@ -9,6 +9,7 @@ import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { fullJitterDelay } from "./backoff.ts";
+import { startCallbackWorker } from "./callbacks.ts";
 import { parkFinalFailures, sweepUnparked } from "./dead-letter.ts";
 import type { JobData, JobResult } from "./jobs/create-database/definition.ts";
 import { createRunner } from "./runner.ts";
@@ -29,6 +30,8 @@ export interface StartWorkersOptions {
   /** Only these providers; default every provider with at least one account. */
   providers?: readonly ProviderName[] | undefined;
   tuning?: WorkerTuning | undefined;
+  /** `whsec_…` key that signs job-end callbacks (Standard Webhooks). */
+  callbackSigningSecret?: string | undefined;
 }
 
 export interface RunningWorkers {
@@ -81,7 +84,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     workers.set(provider, worker);
     await sweepUnparked(queues, provider, logger);
   }
-  await Promise.all([...workers.values()].map((worker) => worker.waitUntilReady()));
+  const callbacks = startCallbackWorker({ queues, connection, logger, signingSecret: options.callbackSigningSecret });
+  await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));
 
   return {
     workers,
@@ -96,6 +100,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
           }
         }),
       );
+      await callbacks.close();
       await Promise.all(clients.map((client) => client.close()));
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type ErrorKind, type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import type { Job } from "bullmq";
+import { queueCallback } from "./callbacks.ts";
 import { type AttemptError, type DeadLetter, type JobData, type JobResult, readJobData } from "./job-data.ts";
 import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
@@ -37,6 +38,7 @@ export async function recordDeadLetter(
     removeOnComplete: true,
     removeOnFail: true,
   });
+  await queueCallback(queues, id, data, { status: "dead", error: reason });
 }
 
 /** Whether this life of the job (its generation) has already been parked. */

@@ -1,5 +1,14 @@
 // What the API and the worker share. Everything not exported here is internal.
 export { type BatchView, getBatch, recordBatch } from "./batches.ts";
+export {
+  type CallbackEvent,
+  type CallbackJob,
+  callbackEventSchema,
+  callbackJobSchema,
+  callbackQueueName,
+  type JobEnding,
+  queueCallback,
+} from "./callbacks.ts";
 export { canonicalJson } from "./canonical.ts";
 export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
 export {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { type CallbackJob, callbackQueueName } from "./callbacks.ts";
 import type { ProvisionerConfig } from "./config.ts";
 import type { DeadLetter, JobData, JobResult } from "./job-data.ts";
 import { type Keyring, parseKeyring } from "./secrets.ts";
@@ -22,6 +23,8 @@ export interface QueueSet {
   connection: Redis;
   byProvider: Record<ProviderName, Queue<JobData, JobResult>>;
   deadLetters: Queue<DeadLetter>;
+  /** Notices of jobs' ends, for their `callbackUrl`. */
+  callbacks: Queue<CallbackJob>;
   close(): Promise<void>;
 }
 
@@ -39,15 +42,17 @@ export function openQueues(
     providerNames.map((provider) => [provider, new Queue<JobData, JobResult>(provider, options)]),
   ) as QueueSet["byProvider"];
   const deadLetters = new Queue<DeadLetter>(deadLetterQueueName, options);
-  for (const queue of [...Object.values(byProvider), deadLetters]) queue.on("error", onError);
+  const callbacks = new Queue<CallbackJob>(callbackQueueName, options);
+  for (const queue of [...Object.values(byProvider), deadLetters, callbacks]) queue.on("error", onError);
   return {
     config,
     keyring: parseKeyring(config.encryptionKey),
     connection,
     byProvider,
     deadLetters,
+    callbacks,
     async close() {
-      await Promise.all([...Object.values(byProvider), deadLetters].map((queue) => queue.close()));
+      await Promise.all([...Object.values(byProvider), deadLetters, callbacks].map((queue) => queue.close()));
     },
   };
 }

@@ -1,0 +1,71 @@
+import { providerNames } from "@provisioner/provider-client";
+import { z } from "zod";
+import { type AttemptError, attemptErrorSchema, type JobData } from "./job-data.ts";
+import type { QueueSet } from "./queues.ts";
+
+export const callbackQueueName = "callbacks";
+
+/**
+ * What a job's `callbackUrl` receives when the job ends, in the same `{type, timestamp,
+ * data}` form as the events Provisioner takes in. Never a secret: the resource is the one
+ * `GET /v1/jobs/{id}` shows.
+ */
+export const callbackEventSchema = z.object({
+  type: z.enum(["job.succeeded", "job.dead"]),
+  timestamp: z.string(),
+  data: z.object({
+    id: z.string(),
+    provider: z.enum(providerNames),
+    account: z.string(),
+    status: z.enum(["succeeded", "dead"]),
+    idempotencyKey: z.string(),
+    outcome: z.enum(["created", "deduplicated"]).optional(),
+    resource: z.record(z.string(), z.unknown()).optional(),
+    error: attemptErrorSchema.optional(),
+    batchId: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+export type CallbackEvent = z.output<typeof callbackEventSchema>;
+
+export const callbackJobSchema = z.object({ url: z.url(), event: callbackEventSchema });
+export type CallbackJob = z.output<typeof callbackJobSchema>;
+
+export type JobEnding =
+  | { status: "succeeded"; outcome: "created" | "deduplicated"; resource: Record<string, unknown> }
+  | { status: "dead"; error: AttemptError };
+
+/**
+ * Queues the notice of a job's end when the job asked for one. The notice's id is the
+ * job's id and generation, so a job that ends twice in one life (a worker died after
+ * queueing it) sends one notice, and that id is the `webhook-id` receivers dedupe on.
+ */
+export async function queueCallback(queues: QueueSet, jobId: string, job: JobData, ending: JobEnding): Promise<void> {
+  if (!job.callbackUrl) return;
+  const event: CallbackEvent = {
+    type: ending.status === "succeeded" ? "job.succeeded" : "job.dead",
+    timestamp: new Date().toISOString(),
+    data: {
+      id: jobId,
+      provider: job.provider,
+      account: job.account,
+      idempotencyKey: job.idempotencyKey,
+      ...ending,
+      ...(job.batchId === undefined ? {} : { batchId: job.batchId }),
+      ...(job.metadata === undefined ? {} : { metadata: job.metadata }),
+    },
+  };
+  const retentionSeconds = Math.ceil(queues.config.retention.deadLetterMs / 1000);
+  await queues.callbacks.add(
+    "callback",
+    { url: job.callbackUrl, event },
+    {
+      jobId: `${jobId}-g${job.generation}`,
+      // About a day of tries: 1 s, 2 s, 4 s … capped by BullMQ's exponential growth.
+      attempts: 17,
+      backoff: { type: "exponential", delay: 1_000 },
+      removeOnComplete: { age: retentionSeconds },
+      removeOnFail: { age: retentionSeconds },
+    },
+  );
+}

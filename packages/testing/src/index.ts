@@ -1,0 +1,3 @@
+// Test support only; nothing here ships in a process.
+export { type PrivateRedis, type PrivateRedisOptions, startPrivateRedis } from "./private-redis.ts";
+export { readAllValues } from "./redis-values.ts";
