@@ -7,11 +7,13 @@ import { createRouter } from "./context.ts";
 import { mountDashboard } from "./dashboard.ts";
 import { mountDocs } from "./docs.ts";
 import { ApiError, errorResponse } from "./errors.ts";
-import { requestLog, requireRedis, toApiError } from "./middleware.ts";
+import { createMetrics } from "./metrics.ts";
+import { guardJsonBody, requestLog, requireRedis, toApiError } from "./middleware.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 
 export const defaultBodyLimitBytes = 2 * 1024 * 1024;
 
@@ -31,13 +33,16 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
     throw new RangeError(`bodyLimitBytes must be a positive integer, not ${bodyLimitBytes}`);
   }
   const app = createRouter();
+  const metrics = createMetrics(queues);
   // Incoming ids are kept when short and plain, so a caller can follow its own id through our logs.
   app.use(requestId({ headerName: "x-request-id", limitLength: 128 }));
   app.use(requestLog(logger));
+  app.use(metrics.countRequests);
   app.onError((error, c) => errorResponse(c, toApiError(error, c, logger)));
   app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)));
 
   app.route("/", healthRoutes(queues));
+  app.route("/", metricsRoutes(metrics, tokens));
   mountDocs(app);
   mountDashboard(app, queues, tokens);
 
@@ -54,6 +59,7 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
         });
       },
     }),
+    guardJsonBody(),
     requireRedis(queues),
   );
   app.route("/v1", jobRoutes(queues));

@@ -20,13 +20,28 @@ export interface TokenResolver {
   resolve(token: string): TokenIdentity | undefined;
 }
 
-export interface TokenEntry {
-  name: string;
-  token: string;
-  scopes: readonly Scope[];
-}
+/**
+ * One known token: the token itself, or only its SHA-256 digest (64 hex digits), so a
+ * tokens file need not hold the secret.
+ */
+export type TokenEntry = { name: string; scopes: readonly Scope[] } & (
+  | { token: string; sha256?: never }
+  | { sha256: string; token?: never }
+);
 
-const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
+const sha256Pattern = /^[0-9a-f]{64}$/i;
+
+/** The SHA-256 of a token, as `API_TOKENS_FILE`'s `sha256:` entries hold it. */
+export const tokenDigest = (token: string) => createHash("sha256").update(token, "utf8").digest();
+
+function digestOf(entry: TokenEntry): Buffer {
+  if (entry.sha256 !== undefined) {
+    if (!sha256Pattern.test(entry.sha256)) throw new Error(`token ${entry.name}: sha256 must be 64 hex digits`);
+    return Buffer.from(entry.sha256, "hex");
+  }
+  if (entry.token.length === 0) throw new Error(`token ${entry.name} is empty`);
+  return tokenDigest(entry.token);
+}
 
 /**
  * Resolves against a fixed list. Tokens are compared as SHA-256 digests (equal lengths,
@@ -35,13 +50,21 @@ const digest = (value: string) => createHash("sha256").update(value, "utf8").dig
  */
 export function staticTokenResolver(entries: readonly TokenEntry[]): TokenResolver {
   if (entries.length === 0) throw new Error("staticTokenResolver: at least one token is required");
-  const known = entries.map((entry) => {
-    if (entry.token.length === 0) throw new Error(`token ${entry.name} is empty`);
-    return { digest: digest(entry.token), identity: { name: entry.name, scopes: new Set(entry.scopes) } };
+  const known = entries.map((entry) => ({
+    digest: digestOf(entry),
+    identity: { name: entry.name, scopes: new Set(entry.scopes) },
+  }));
+  // Two names for one token would make the name in the logs a guess.
+  known.forEach((entry, i) => {
+    const earlier = known.slice(0, i).find((other) => other.digest.equals(entry.digest));
+    if (earlier) throw new Error(`tokens ${earlier.identity.name} and ${entry.identity.name} are the same token`);
+    if (known.slice(0, i).some((other) => other.identity.name === entry.identity.name)) {
+      throw new Error(`two tokens are named ${entry.identity.name}`);
+    }
   });
   return {
     resolve(token) {
-      const presented = digest(token);
+      const presented = tokenDigest(token);
       let match: TokenIdentity | undefined;
       for (const entry of known) if (timingSafeEqual(presented, entry.digest)) match ??= entry.identity;
       return match;

@@ -41,13 +41,21 @@ export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: Toke
     const header = c.req.header("authorization") ?? "";
     const encoded = /^Basic[ \t]+(\S+)$/i.exec(header)?.[1];
     const password = encoded ? Buffer.from(encoded, "base64").toString("utf8").split(":").slice(1).join(":") : "";
-    if (!tokens.resolve(password)?.scopes.has("jobs:read")) {
+    const identity = password ? tokens.resolve(password) : undefined;
+    if (!identity) {
       const response = errorResponse(
         c,
         new ApiError("UNAUTHORIZED", "the dashboard takes an API token with jobs:read as the password"),
       );
       response.headers.set("www-authenticate", 'Basic realm="Provisioner dashboard", charset="UTF-8"');
       return response;
+    }
+    c.set("token", identity);
+    if (!identity.scopes.has("jobs:read")) {
+      return errorResponse(
+        c,
+        new ApiError("FORBIDDEN", "this token lacks the jobs:read scope", { hint: "ask for a token with jobs:read" }),
+      );
     }
     await next();
   });

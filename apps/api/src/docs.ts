@@ -25,7 +25,8 @@ export function mountDocs(app: OpenAPIHono<ApiEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "API_TOKEN, or a named token from API_TOKENS_FILE.",
+    description:
+      "API_TOKEN, or a named token from API_TOKENS_FILE. Each operation's requirement names the scope it needs (jobs:write, jobs:read, dead-letters:manage or secrets:read).",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

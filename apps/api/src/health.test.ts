@@ -68,7 +68,7 @@ describe("when Redis is unreachable", () => {
 });
 
 describe("documentation", () => {
-  it("serves an OpenAPI document listing every route, with the bearer scheme", async () => {
+  it("serves an OpenAPI document listing every route, with the bearer scheme and each route's scope", async () => {
     const res = await api.call("GET", "/openapi.json", { token: null });
     expect(res.status).toBe(200);
     const doc: Json = JSON.parse(await res.text());
@@ -80,6 +80,7 @@ describe("documentation", () => {
       [
         "GET /healthz",
         "GET /readyz",
+        "GET /metrics",
         "POST /v1/jobs",
         "GET /v1/jobs",
         "GET /v1/jobs/{id}",
@@ -94,7 +95,8 @@ describe("documentation", () => {
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
-    expect(doc.paths["/v1/jobs"].post.security).toEqual([{ bearerAuth: [] }]);
+    // OpenAPI 3.1 lets a bearer requirement name roles: each route names the scope it checks.
+    expect(doc.paths["/v1/jobs"].post.security).toEqual([{ bearerAuth: ["jobs:write"] }]);
     // The request schema is the validating one: each provider's input is documented.
     expect(doc.components.schemas.JobRequest.oneOf).toHaveLength(4);
   });

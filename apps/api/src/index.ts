@@ -8,7 +8,9 @@ export {
   type TokenEntry,
   type TokenIdentity,
   type TokenResolver,
+  tokenDigest,
 } from "./auth.ts";
 export { type ErrorCode, errorCodeSchema, statusOfCode } from "./errors.ts";
 export { createLogger } from "./logger.ts";
 export { type ApiSettings, loadApiSettings, SettingsError } from "./settings.ts";
+export { parseTokensFile, readTokensFile, TokensFileError } from "./tokens-file.ts";

@@ -37,6 +37,75 @@ export function requireRedis(queues: QueueSet) {
   });
 }
 
+/** How deep a JSON body may nest. The deepest request the API takes (a bulk item's free-form provider settings) needs well under this. */
+export const maxJsonDepth = 64;
+
+/** Keys that mean an attempt at prototype pollution, not data. */
+const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
+
+const jsonMediaType = /^application\/([\w.-]+\+)?json$/i;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Where a value sits in a body, kept as links to its parent so that walking copies nothing. */
+type Trail = { key: string; up: Trail } | undefined;
+const fieldOfTrail = (trail: Trail) => {
+  const keys: string[] = [];
+  for (let at = trail; at; at = at.up) keys.unshift(at.key);
+  return keys.join(".");
+};
+
+/** The first hazard in a parsed body, too deep or a forbidden key; walked without recursion. */
+function hazardIn(body: unknown): ApiError | undefined {
+  const pending: { value: unknown; depth: number; trail: Trail }[] = [{ value: body, depth: 0, trail: undefined }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, depth, trail } = next;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= maxJsonDepth) {
+      return new ApiError("VALIDATION_ERROR", `the request body nests deeper than ${maxJsonDepth} levels`);
+    }
+    for (const [key, inner] of Object.entries(value)) {
+      const at = { key, up: trail };
+      if (forbiddenKeys.has(key)) {
+        const field = fieldOfTrail(at);
+        return new ApiError("VALIDATION_ERROR", `${field}: the key ${key} is not accepted`, { field });
+      }
+      pending.push({ value: inner, depth: depth + 1, trail: at });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks a JSON body before any schema sees it: it must be UTF-8 (a decoder that replaces
+ * bad bytes would let them into a job unannounced), and neither nest deeper than
+ * `maxJsonDepth` (deeper values overflow the stack of whatever walks them later, here or in
+ * the worker) nor carry a `__proto__`, `constructor` or `prototype` key. Other bodies pass
+ * untouched, for the route's validator to refuse.
+ */
+export function guardJsonBody() {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const mediaType = c.req.header("content-type")?.split(";")[0]?.trim() ?? "";
+    if (c.req.raw.body && jsonMediaType.test(mediaType)) {
+      let text: string;
+      try {
+        text = strictUtf8.decode(await c.req.arrayBuffer());
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+        throw new ApiError("INVALID_JSON", "the request body is not valid UTF-8");
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ApiError("INVALID_JSON", "the request body is not valid JSON");
+      }
+      const hazard = hazardIn(body);
+      if (hazard) throw hazard;
+    }
+    await next();
+  });
+}
+
 const redisUnavailable = (cause?: unknown) =>
   new ApiError("REDIS_UNAVAILABLE", "the queue store (Redis) is unreachable", {
     hint: "retry after Retry-After seconds; repeating a submission is safe, its idempotency key makes one job",

@@ -12,7 +12,11 @@ export const maxMetadataKeys = 32;
 export const providerSchema = z.enum(providerNames);
 export const jobStatusSchema = z.enum(jobStatuses);
 export const deadLetterKindSchema = z.enum([...errorKinds, "expired"]);
-export const idempotencyKeySchema = z.string().min(1).max(255);
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^\P{Cc}+$/u, "must not contain control characters");
 
 const metadataSchema = z
   .record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))

@@ -2,7 +2,7 @@
 import { serve } from "@hono/node-server";
 import { ConfigError, createRedisConnection, loadConfig, openQueues, watchRedis } from "@provisioner/queue";
 import { createApp } from "./app.ts";
-import { singleTokenResolver } from "./auth.ts";
+import { staticTokenResolver } from "./auth.ts";
 import { createLogger } from "./logger.ts";
 import { loadApiSettings, SettingsError } from "./settings.ts";
 
@@ -33,7 +33,7 @@ watchRedis(connection, { warn: (m) => logger.warn(m), info: (m) => logger.info(m
 
 const app = createApp({
   queues,
-  tokens: singleTokenResolver(settings.API_TOKEN),
+  tokens: staticTokenResolver(settings.tokens),
   logger,
   bodyLimitBytes: settings.API_BODY_LIMIT_BYTES,
 });

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createRoute, type z } from "@hono/zod-openapi";
 import { getBatch, type QueueSet, recordBatch, type SubmitRequest, submitJobs } from "@provisioner/queue";
-import { requireScope } from "../auth.ts";
 import { createRouter, validationError } from "../context.ts";
 import { ApiError, errorResponses, notFound } from "../errors.ts";
 import { batchViewSchema, bulkRequestSchema, bulkResponseSchema, idParamSchema, jobRequestSchema } from "../schemas.ts";
 import { keyReused, toSubmitRequest } from "../submission.ts";
-import { bearer, json } from "./common.ts";
+import { json, scoped } from "./common.ts";
 
 type BulkResponse = z.infer<typeof bulkResponseSchema>;
 type Rejection = BulkResponse["rejected"][number];
@@ -16,8 +15,7 @@ const bulkRoute = createRoute({
   path: "/jobs/bulk",
   tags: ["jobs"],
   summary: "Queue up to 1,000 jobs; valid items are queued even when others are rejected",
-  security: bearer,
-  middleware: [requireScope("jobs:write")] as const,
+  ...scoped("jobs:write"),
   request: { body: { required: true, content: { "application/json": { schema: bulkRequestSchema } } } },
   responses: {
     202: json(bulkResponseSchema, "Every valid item is queued (or answered by its existing job)."),
@@ -30,8 +28,7 @@ const batchRoute = createRoute({
   path: "/batches/{id}",
   tags: ["jobs"],
   summary: "Counts per status of a bulk request's jobs, and its dead items",
-  security: bearer,
-  middleware: [requireScope("jobs:read")] as const,
+  ...scoped("jobs:read"),
   request: { params: idParamSchema },
   responses: { 200: json(batchViewSchema, "The batch."), ...errorResponses(401, 403, 404, 503) },
 });

@@ -9,7 +9,6 @@ import {
   replayDeadLetter,
   replayDeadLetters,
 } from "@provisioner/queue";
-import { requireScope } from "../auth.ts";
 import { createRouter, validationError } from "../context.ts";
 import { ApiError, errorResponses, notFound } from "../errors.ts";
 import {
@@ -22,13 +21,9 @@ import {
   replayManySchema,
   replayOneSchema,
 } from "../schemas.ts";
-import { bearer, json } from "./common.ts";
+import { json, scoped } from "./common.ts";
 
-const base = {
-  tags: ["dead letters"],
-  security: bearer,
-  middleware: [requireScope("dead-letters:manage")],
-};
+const base = { tags: ["dead letters"], ...scoped("dead-letters:manage") };
 
 const listRoute = createRoute({
   ...base,

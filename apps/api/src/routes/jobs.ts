@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJobs } from "@provisioner/queue";
-import { requireScope } from "../auth.ts";
 import { createRouter } from "../context.ts";
 import { ApiError, errorResponses, notFound } from "../errors.ts";
 import {
@@ -14,15 +13,14 @@ import {
   submittedSchema,
 } from "../schemas.ts";
 import { keyReused, toSubmitRequest } from "../submission.ts";
-import { bearer, json } from "./common.ts";
+import { json, scoped } from "./common.ts";
 
 const submitRoute = createRoute({
   method: "post",
   path: "/jobs",
   tags: ["jobs"],
   summary: "Queue one create-database job",
-  security: bearer,
-  middleware: [requireScope("jobs:write")] as const,
+  ...scoped("jobs:write"),
   request: {
     headers: idempotencyHeaderSchema,
     body: { required: true, content: { "application/json": { schema: jobRequestSchema } } },
@@ -39,8 +37,7 @@ const getRoute = createRoute({
   path: "/jobs/{id}",
   tags: ["jobs"],
   summary: "A job's status, attempts, errors and result (no secrets)",
-  security: bearer,
-  middleware: [requireScope("jobs:read")] as const,
+  ...scoped("jobs:read"),
   request: { params: idParamSchema },
   responses: { 200: json(jobViewSchema, "The job."), ...errorResponses(401, 403, 404, 503) },
 });
@@ -50,8 +47,7 @@ const listRoute = createRoute({
   path: "/jobs",
   tags: ["jobs"],
   summary: "List jobs, newest first per provider",
-  security: bearer,
-  middleware: [requireScope("jobs:read")] as const,
+  ...scoped("jobs:read"),
   request: { query: listJobsQuerySchema },
   responses: {
     200: json(jobListSchema, "A page of jobs; pass `nextCursor` as `cursor` for the next one."),
@@ -64,8 +60,7 @@ const secretsRoute = createRoute({
   path: "/jobs/{id}/secrets",
   tags: ["jobs"],
   summary: "A job's decrypted secret inputs and result secrets",
-  security: bearer,
-  middleware: [requireScope("secrets:read")] as const,
+  ...scoped("secrets:read"),
   request: { params: idParamSchema },
   responses: { 200: json(jobSecretsSchema, "The secrets."), ...errorResponses(401, 403, 404, 503) },
 });

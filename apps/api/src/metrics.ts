@@ -1,0 +1,172 @@
+/*
+ * The API's Prometheus metrics, served at `GET /metrics` to a token with `jobs:read`:
+ *
+ *   provisioner_jobs{provider, status}          gauge: jobs per provider queue by product status
+ *                                               (queued, running, retrying, succeeded, dead)
+ *   provisioner_dead_letters{provider}          gauge: dead-letter entries per provider
+ *   provisioner_redis_up                        gauge: 1 when the queues could be read, else 0
+ *   provisioner_http_requests_total{method, route, status}
+ *                                               counter: answered requests
+ *   provisioner_http_request_duration_seconds{method, route}
+ *                                               histogram: time to answer
+ *   provisioner_process_*, provisioner_nodejs_*  prom-client's default process metrics
+ *
+ * The queue gauges are read from Redis on each scrape, never while the connection is down.
+ * Labels hold only bounded, public values: provider names, statuses, HTTP methods, status
+ * codes and route patterns (`/v1/jobs/:id`), never a path, an id, an input or a secret.
+ */
+import { type ProviderName, providerNames } from "@provisioner/provider-client";
+import {
+  isRedisUnavailable,
+  type JobStatus,
+  jobStatuses,
+  providerOfJobId,
+  type QueueSet,
+  statusOfState,
+} from "@provisioner/queue";
+import type { JobState } from "bullmq";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ApiEnv } from "./context.ts";
+
+const prefix = "provisioner_";
+
+/** Process metrics describe the process, not an app: one registry for them, shared by every app. */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix });
+  }
+  return processRegistry;
+}
+
+type Snapshot =
+  | { up: false }
+  | { up: true; jobs: Record<ProviderName, Record<JobStatus, number>>; deadLetters: Record<ProviderName, number> };
+
+const zeroByStatus = () => Object.fromEntries(jobStatuses.map((status) => [status, 0])) as Record<JobStatus, number>;
+
+async function readQueues(queues: QueueSet): Promise<Snapshot> {
+  // A connection that is not ready would make BullMQ wait for it, and the scrape with it.
+  if (queues.connection.status !== "ready") return { up: false };
+  try {
+    const [counts, deadIds] = await Promise.all([
+      Promise.all(providerNames.map((provider) => queues.byProvider[provider].getJobCounts())),
+      // Entries wait in a queue no worker takes; their ids are the dead jobs' ids, which name the provider.
+      queues.deadLetters.getRanges(["waiting"], 0, -1),
+    ]);
+    const jobs = Object.fromEntries(providerNames.map((provider) => [provider, zeroByStatus()])) as Record<
+      ProviderName,
+      Record<JobStatus, number>
+    >;
+    providerNames.forEach((provider, i) => {
+      for (const [state, count] of Object.entries(counts[i] ?? {})) {
+        const status = state === "paused" ? "queued" : statusOfState(state as JobState);
+        if (status) jobs[provider][status] += count;
+      }
+    });
+    const deadLetters = Object.fromEntries(providerNames.map((provider) => [provider, 0])) as Record<
+      ProviderName,
+      number
+    >;
+    for (const id of new Set(deadIds)) {
+      const provider = providerOfJobId(id);
+      if (provider) deadLetters[provider] += 1;
+    }
+    return { up: true, jobs, deadLetters };
+  } catch (error) {
+    if (isRedisUnavailable(error)) return { up: false };
+    throw error;
+  }
+}
+
+const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const methodLabel = (method: string) => (knownMethods.has(method) ? method : "other");
+
+/** The pattern of the endpoint that matched (`/v1/jobs/:id`), or "unmatched"; middleware (method ALL) does not count. */
+function routeLabel(c: Context): string {
+  const endpoint = matchedRoutes(c).findLast((route) => route.method !== "ALL");
+  return endpoint?.path ?? "unmatched";
+}
+
+export interface ApiMetrics {
+  /** The app's own metrics and the process's, for one scrape. */
+  registry: Registry;
+  /** Middleware counting and timing every request by method, route pattern and status. */
+  countRequests: ReturnType<typeof createMiddleware<ApiEnv>>;
+}
+
+/** A private registry per app, so tests can make many apps in one process. */
+export function createMetrics(queues: QueueSet): ApiMetrics {
+  const own = new Registry();
+  const registers = [own];
+
+  // Every queue gauge is filled from one read of Redis per scrape, shared by their collect() calls.
+  let reading: Promise<Snapshot> | undefined;
+  const snapshot = () => {
+    reading ??= readQueues(queues).finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
+
+  new Gauge({
+    name: `${prefix}jobs`,
+    help: "Jobs per provider queue, by status.",
+    labelNames: ["provider", "status"] as const,
+    registers,
+    async collect() {
+      const read = await snapshot();
+      this.reset();
+      if (!read.up) return;
+      for (const provider of providerNames) {
+        for (const status of jobStatuses) this.set({ provider, status }, read.jobs[provider][status]);
+      }
+    },
+  });
+  new Gauge({
+    name: `${prefix}dead_letters`,
+    help: "Dead-letter entries per provider.",
+    labelNames: ["provider"] as const,
+    registers,
+    async collect() {
+      const read = await snapshot();
+      this.reset();
+      if (!read.up) return;
+      for (const provider of providerNames) this.set({ provider }, read.deadLetters[provider]);
+    },
+  });
+  new Gauge({
+    name: `${prefix}redis_up`,
+    help: "1 when the API could read the queues from Redis, 0 when not.",
+    registers,
+    async collect() {
+      this.set((await snapshot()).up ? 1 : 0);
+    },
+  });
+
+  const requests = new Counter({
+    name: `${prefix}http_requests_total`,
+    help: "HTTP requests answered, by method, route pattern and status.",
+    labelNames: ["method", "route", "status"] as const,
+    registers,
+  });
+  const durations = new Histogram({
+    name: `${prefix}http_request_duration_seconds`,
+    help: "Time to answer an HTTP request, by method and route pattern.",
+    labelNames: ["method", "route"] as const,
+    registers,
+  });
+  const countRequests = createMiddleware<ApiEnv>(async (c, next) => {
+    const stop = durations.startTimer();
+    await next();
+    const labels = { method: methodLabel(c.req.method), route: routeLabel(c) };
+    stop(labels);
+    requests.inc({ ...labels, status: String(c.res.status) });
+  });
+
+  return { registry: Registry.merge([processMetrics(), own]), countRequests };
+}
