@@ -137,3 +137,35 @@ describe("fault rules", () => {
     expect(plan).toEqual({ latencyMs: 15, fault: null });
   });
 });
+
+describe("rules with a name prefix", () => {
+  it("fire only on creates whose name starts with the prefix, at every provider", async () => {
+    const sandbox = testSandbox({
+      faults: [{ provider: "*", operation: "*", fault: "error", status: 400, namePrefix: "doomed-" }],
+    });
+    const doomed = { name: "doomed-1" };
+    expect((await sandbox.call("POST", ARTIE, { body: { ...artieBody, ...doomed } })).status).toBe(400);
+    expect((await sandbox.call("POST", BRIDGEPORT, { body: { ...bridgeportBody, ...doomed } })).status).toBe(400);
+    expect((await sandbox.call("POST", PRISMA, { body: { ...prismaBody, ...doomed } })).status).toBe(400);
+    expect((await sandbox.call("POST", ARTIE, { body: artieBody })).status).toBe(204);
+    expect((await sandbox.call("POST", BRIDGEPORT, { body: bridgeportBody })).status).toBe(200);
+    expect((await sandbox.call("POST", PRISMA, { body: { ...prismaBody, name: "kept-1" } })).status).toBe(201);
+    expect(sandbox.state.stats().duplicates).toEqual([]);
+    expect(Object.keys(sandbox.state.stats().creations.bridgeport)).toEqual(["env_1/a"]);
+  });
+
+  it("never fire on look-ups or on creates that name no database", async () => {
+    const sandbox = testSandbox({
+      faults: [{ provider: "*", operation: "*", fault: "error", status: 503, namePrefix: "d" }],
+    });
+    expect((await sandbox.call("GET", BRIDGEPORT)).status).toBe(200);
+    expect((await sandbox.call("GET", `${PRISMA}?projectId=proj_cabc12345678`)).status).toBe(200);
+    expect((await sandbox.call("POST", "/artie/connectors/databases", { body: { uuid: "c1" } })).status).toBe(200);
+    expect((await sandbox.call("POST", PRISMA, { body: prismaBody })).status).toBe(201);
+  });
+
+  it("are validated: an empty prefix is refused", () => {
+    const book = createFaultBook();
+    expect(() => book.replace([{ provider: "artie", fault: "error", namePrefix: "" }])).toThrow();
+  });
+});

@@ -16,6 +16,7 @@ export const faultRuleSchema = z.strictObject({
   latencyMs: z.number().int().min(0).max(600_000).optional(),
   rate: z.number().min(0).max(1).default(1),
   times: z.number().int().min(0).optional(),
+  namePrefix: z.string().min(1).optional(),
 });
 
 export const faultRulesSchema = z.array(faultRuleSchema);
@@ -61,6 +62,12 @@ export interface FaultRule {
   rate?: number | undefined;
   /** Fire on at most this many matching requests, then the rule is spent. Default unlimited. */
   times?: number | undefined;
+  /**
+   * Match only creates whose database name (the body's `name`) starts with this, so a
+   * test can doom exactly the databases it chose. Look-ups name no database, so a rule
+   * with a prefix never matches them. Default: any request, named or not.
+   */
+  namePrefix?: string | undefined;
 }
 
 export type ResolvedFaultRule = z.output<typeof faultRuleSchema>;
@@ -77,6 +84,8 @@ export interface FaultPlan {
 export interface FaultRequest {
   provider: ProviderName;
   operation: OperationName;
+  /** The database name a create asks for; absent on look-ups. */
+  name?: string | undefined;
   /** False under `app.request()`, where there is no connection to drop. */
   canCloseConnection: boolean;
 }
@@ -98,6 +107,7 @@ export function createFaultBook(random: () => number = Math.random): FaultBook {
   const matches = (rule: ResolvedFaultRule, request: FaultRequest): boolean =>
     (rule.provider === "*" || rule.provider === request.provider) &&
     (rule.operation === "*" || rule.operation === request.operation) &&
+    (rule.namePrefix === undefined || (request.name?.startsWith(rule.namePrefix) ?? false)) &&
     (request.canCloseConnection || !NEEDS_CONNECTION.has(rule.fault));
 
   const fires = (index: number, rule: ResolvedFaultRule): boolean => {

@@ -14,6 +14,14 @@ import type { OperationName, ProviderName } from "./providers/names.ts";
 export interface Call {
   provider: ProviderName;
   operation: OperationName;
+  /** The database name a create asks for, for `namePrefix` fault rules. */
+  name?: string | undefined;
+}
+
+/** A create call with the name its body asks for (none when the body names none). */
+export function createCall(provider: ProviderName, body: unknown): Call {
+  const name = typeof body === "object" && body !== null && "name" in body ? body.name : undefined;
+  return { provider, operation: "create", name: typeof name === "string" ? name : undefined };
 }
 
 /** Counts the call and checks its token; returns the refusal, or null to go on. */

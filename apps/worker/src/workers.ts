@@ -36,9 +36,19 @@ export interface StartWorkersOptions {
 
 export interface RunningWorkers {
   readonly workers: ReadonlyMap<ProviderName, Worker<JobData, JobResult>>;
-  /** Stops taking jobs and waits for the running ones; after `graceMs` their provider calls are cancelled and they are handed back. */
+  /**
+   * Stops taking jobs and waits for the running ones, returning within `graceMs`: calls
+   * still running when the hand-back reserve begins are cancelled and their jobs handed
+   * back (no attempt spent) for another worker.
+   */
   close(graceMs?: number): Promise<void>;
 }
+
+/**
+ * The end of the grace period kept for handing cancelled jobs back and closing
+ * connections, so the process is gone when an orchestrator's matching kill timeout fires.
+ */
+export const handBackReserveMs = (graceMs: number) => Math.min(5_000, Math.round(graceMs / 2));
 
 /**
  * One BullMQ Worker per provider queue, each with that provider's concurrency, rate
@@ -82,17 +92,29 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     worker.on("error", (error) => logger.error({ provider, err: { message: error.message } }, "worker error"));
     parkFinalFailures(worker, queues, logger);
     workers.set(provider, worker);
-    await sweepUnparked(queues, provider, logger);
   }
   const callbacks = startCallbackWorker({ queues, connection, logger, signingSecret: options.callbackSigningSecret });
   await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));
+  // Catching up on failed jobs that missed their dead letter is not on the start-up path:
+  // a worker with thousands of dead jobs takes jobs at once and sweeps meanwhile.
+  for (const provider of workers.keys()) {
+    sweepUnparked(queues, provider, logger).catch((error: Error) =>
+      logger.warn(
+        { provider, err: { message: error.message } },
+        "dead-letter sweep failed; it runs again at the next start",
+      ),
+    );
+  }
 
   return {
     workers,
     async close(graceMs = 30_000) {
       await Promise.all(
         [...workers.values()].map(async (worker) => {
-          const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs);
+          const deadline = setTimeout(
+            () => worker.cancelAllJobs("shutting down"),
+            graceMs - handBackReserveMs(graceMs),
+          );
           try {
             await worker.close();
           } finally {

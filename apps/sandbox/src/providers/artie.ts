@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ProviderModule, SandboxContext, SandboxEnv } from "../context.ts";
 import { json, providerError } from "../errors.ts";
-import { admit, type Call, withFaults } from "../provider-call.ts";
+import { admit, type Call, createCall, withFaults } from "../provider-call.ts";
 import { invalidInput, readJson } from "../validation.ts";
 
 // Artie: creates a database through an unsaved connector configuration.
@@ -53,7 +53,7 @@ export function artieProvider(ctx: SandboxContext): ProviderModule {
     if (refusal !== null) return refusal;
     const body = await readJson(c);
     if (!body.ok) return providerError("artie", body.detail);
-    const outcome = await withFaults(c, ctx, CREATE, () => {
+    const outcome = await withFaults(c, ctx, createCall("artie", body.value), () => {
       const parsed = createDatabaseSchema.safeParse(body.value);
       if (!parsed.success) return providerError("artie", invalidInput(parsed.error));
       const { name, connector } = parsed.data;

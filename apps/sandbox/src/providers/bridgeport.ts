@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ProviderModule, SandboxContext, SandboxEnv } from "../context.ts";
 import { json, providerError } from "../errors.ts";
 import { randomId } from "../ids.ts";
-import { admit, type Call, withFaults } from "../provider-call.ts";
+import { admit, type Call, createCall, withFaults } from "../provider-call.ts";
 import { invalidInput, readJson } from "../validation.ts";
 import { type Admission, createIdempotencyLedger } from "./bridgeport-idempotency.ts";
 
@@ -134,11 +134,11 @@ export function bridgeportProvider(ctx: SandboxContext): ProviderModule {
     const envId = c.req.param("envId");
     const key = c.req.header("idempotency-key");
     if (key === undefined) {
-      return (await withFaults(c, ctx, CREATE, () => create(envId, body.value))).response;
+      return (await withFaults(c, ctx, createCall("bridgeport", body.value), () => create(envId, body.value))).response;
     }
     const admission = ledger.begin(envId, key, body.value);
     if (admission.kind !== "new") return refuseOrReplay(admission);
-    const outcome = await withFaults(c, ctx, CREATE, () => create(envId, body.value));
+    const outcome = await withFaults(c, ctx, createCall("bridgeport", body.value), () => create(envId, body.value));
     await ledger.finish(envId, key, outcome.handled);
     return outcome.response;
   });

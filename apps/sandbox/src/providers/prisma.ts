@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ProviderModule, SandboxContext, SandboxEnv } from "../context.ts";
 import { json, providerError } from "../errors.ts";
 import { randomId } from "../ids.ts";
-import { admit, type Call, withFaults } from "../provider-call.ts";
+import { admit, type Call, createCall, withFaults } from "../provider-call.ts";
 import { invalidInput, readJson } from "../validation.ts";
 import { type DatabaseRecord, newDatabaseRecord, presentDatabase } from "./prisma-database.ts";
 
@@ -146,7 +146,7 @@ export function prismaProvider(ctx: SandboxContext): ProviderModule {
     if (refusal !== null) return refusal;
     const body = await readJson(c, MAX_BODY_BYTES);
     if (!body.ok) return providerError("prisma", body.detail);
-    return (await withFaults(c, ctx, CREATE, () => create(body.value))).response;
+    return (await withFaults(c, ctx, createCall("prisma", body.value), () => create(body.value))).response;
   });
 
   routes.get("/v1/databases", async (c) => {
