@@ -9,7 +9,7 @@ import {
   type QueueSet,
   submitJobs,
 } from "@provisioner/queue";
-import { startSandbox } from "@provisioner/sandbox";
+import { defaultSandboxTokens, sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
 import { startWorkers } from "@provisioner/worker";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -56,7 +56,7 @@ async function bareWorker(options: { jobs: number; concurrency: number }, sandbo
       const response = await fetch(`${sandboxUrl}/bridgeport/api/environments/env_bench/databases`, {
         method: "POST",
         headers: {
-          authorization: "Bearer bport_pat_sandbox",
+          authorization: `Bearer ${defaultSandboxTokens.bridgeport}`,
           "content-type": "application/json",
           "idempotency-key": job.id as string,
         },
@@ -85,8 +85,7 @@ async function provisionerWorker(
     REDIS_URL: options.redisUrl,
     QUEUE_PREFIX: prefix,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    BRIDGEPORT_API_URL: `${sandboxUrl}/bridgeport`,
-    BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
+    ...sandboxProviderEnv(sandboxUrl),
   });
   config.providers.bridgeport.concurrency = options.concurrency;
   const queues: QueueSet = openQueues(config, connection);

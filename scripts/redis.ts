@@ -5,25 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-
-export async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
+import { redisAnswers } from "@provisioner/queue";
 
 /** Makes sure Redis answers at `url`; returns a function that stops it when this call started it. */
 export async function ensureRedis(url: string, dataDir: string): Promise<() => void> {

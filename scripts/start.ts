@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sandboxProviderEnv } from "@provisioner/sandbox";
 import { z } from "zod";
 import { ensureRedis } from "./redis.ts";
 
@@ -28,12 +29,7 @@ const sandboxUrl = `http://127.0.0.1:${settings.SANDBOX_PORT}`;
 
 /** The sandbox's address and tokens for each provider, unless the user pointed it elsewhere. */
 const providerDefaults: Record<string, string> = {
-  ARTIE_API_URL: `${sandboxUrl}/artie`,
-  ARTIE_API_KEY: "artie-sandbox-key",
-  BRIDGEPORT_API_URL: `${sandboxUrl}/bridgeport`,
-  BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
-  PRISMA_API_URL: `${sandboxUrl}/prisma`,
-  PRISMA_SERVICE_TOKEN: "prisma-sandbox-token",
+  ...sandboxProviderEnv(sandboxUrl),
   SANDBOX_PRISMA_PROVISIONING_MS: "1500",
 };
 

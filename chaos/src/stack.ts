@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sandboxProviderEnv } from "@provisioner/sandbox";
 import { type Child, freePort, type ProcessGroup } from "./processes.ts";
 import { type PrivateRedis, startPrivateRedis } from "./redis.ts";
 import { createWorkerPool, type WorkerPool } from "./workers.ts";
@@ -52,12 +53,7 @@ export function stackEnv(options: { runDir: string; redisUrl: string; sandboxUrl
       QUEUE_PREFIX: "chaos",
       PROVISIONER_CONFIG: configPath,
       PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      ARTIE_API_URL: `${options.sandboxUrl}/artie`,
-      ARTIE_API_KEY: "artie-sandbox-key",
-      BRIDGEPORT_API_URL: `${options.sandboxUrl}/bridgeport`,
-      BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
-      PRISMA_API_URL: `${options.sandboxUrl}/prisma`,
-      PRISMA_SERVICE_TOKEN: "prisma-sandbox-token",
+      ...sandboxProviderEnv(options.sandboxUrl),
     },
     worker: {
       // A killed worker's jobs come back within a few seconds instead of half a minute.

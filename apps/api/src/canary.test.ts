@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
-import { startSandbox } from "@provisioner/sandbox";
+import { sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
 import { readAllValues } from "@provisioner/testing";
 import { createLogger as createWorkerLogger, type RunningWorkers, startWorkers } from "@provisioner/worker";
 import type { Redis } from "ioredis";
@@ -38,12 +38,7 @@ beforeAll(async () => {
     QUEUE_PREFIX: prefix,
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ARTIE_API_URL: `${sandbox.url}/artie`,
-    ARTIE_API_KEY: "artie-sandbox-key",
-    BRIDGEPORT_API_URL: `${sandbox.url}/bridgeport`,
-    BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
-    PRISMA_API_URL: `${sandbox.url}/prisma`,
-    PRISMA_SERVICE_TOKEN: "prisma-sandbox-token",
+    ...sandboxProviderEnv(sandbox.url),
   });
   apiConnection = createRedisConnection(redisUrl, "api");
   await waitUntilReady(apiConnection);

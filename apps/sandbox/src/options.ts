@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type FaultRule, faultRulesSchema } from "./faults.ts";
+import { defaultSandboxTokens } from "./provider-env.ts";
 import type { ProviderName } from "./providers/names.ts";
 
 /** The bearer tokens one provider accepts. */
@@ -35,9 +36,9 @@ const tokenPair = (write: string, read: string) =>
 export const sandboxOptionsSchema = z.strictObject({
   tokens: z
     .strictObject({
-      artie: tokenPair("artie-sandbox-key", "artie-sandbox-readonly"),
-      bridgeport: tokenPair("bport_pat_sandbox", "bport_pat_sandbox_readonly"),
-      prisma: tokenPair("prisma-sandbox-token", "prisma-sandbox-readonly"),
+      artie: tokenPair(defaultSandboxTokens.artie, "artie-sandbox-readonly"),
+      bridgeport: tokenPair(defaultSandboxTokens.bridgeport, "bport_pat_sandbox_readonly"),
+      prisma: tokenPair(defaultSandboxTokens.prisma, "prisma-sandbox-readonly"),
     })
     .prefault({}),
   faults: faultRulesSchema.default([]),

@@ -14,7 +14,7 @@ import {
   type SubmitRequest,
   submitJobs,
 } from "@provisioner/queue";
-import { startSandbox } from "@provisioner/sandbox";
+import { sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { type RunningWorkers, startWorkers, type WorkerTuning } from "./workers.ts";
@@ -72,12 +72,7 @@ export async function startHarness(
     QUEUE_PREFIX: prefix,
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ARTIE_API_URL: `${sandbox.url}/artie`,
-    ARTIE_API_KEY: "artie-sandbox-key",
-    BRIDGEPORT_API_URL: `${sandbox.url}/bridgeport`,
-    BRIDGEPORT_API_TOKEN: "bport_pat_sandbox",
-    PRISMA_API_URL: `${sandbox.url}/prisma`,
-    PRISMA_SERVICE_TOKEN: "prisma-sandbox-token",
+    ...sandboxProviderEnv(sandbox.url),
     POSTGRES_ADMIN_URL: postgresAdminUrl,
   };
   const config = loadConfig(env);

@@ -41,6 +41,7 @@ export {
   deleteKeysWithPrefix,
   evictionPolicy,
   isRedisUnavailable,
+  redisAnswers,
   watchRedis,
 } from "./redis.ts";
 export {

@@ -71,3 +71,22 @@ export function watchRedis(connection: Redis, log: { warn(message: string): void
     }
   });
 }
+
+/** Whether a Redis answers PING at `url` within about a second; never retries, never throws. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}

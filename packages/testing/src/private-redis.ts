@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import { redisAnswers } from "@provisioner/queue";
 
 /** A redis-server of a test's own, on a free port, that the test may stop and start again. */
 export interface PrivateRedis {
@@ -33,24 +33,6 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 export async function startPrivateRedis({ appendOnly = true }: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "provisioner-redis-"));
@@ -69,7 +51,7 @@ export async function startPrivateRedis({ appendOnly = true }: PrivateRedisOptio
       if (child && child.exitCode === null) return;
       child = spawn("redis-server", args, { stdio: "ignore" });
       for (let i = 0; i < 100; i++) {
-        if (await answers(url)) return;
+        if (await redisAnswers(url)) return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`redis-server did not answer on ${url}`);

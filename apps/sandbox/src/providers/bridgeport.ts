@@ -10,6 +10,8 @@ import { type Admission, createIdempotencyLedger } from "./bridgeport-idempotenc
 
 // BRIDGEPORT (self-hosted): databases per environment, names unique in each.
 // Published document: bridgeport-openapi.json (the install's GET /openapi.json).
+// The sandbox keeps its own copy of the provider's schemas on purpose: written apart from
+// provider-client's, a mistake in one shows up as a failing test instead of agreeing with itself.
 
 /** The create body. Strict: BRIDGEPORT rejects keys it does not know. */
 const createDatabaseSchema = z.strictObject({
