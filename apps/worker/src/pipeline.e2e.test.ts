@@ -90,6 +90,17 @@ describe("name conflicts", () => {
     expect(harness.creations("bridgeport")[`env_test/${input.name}`]).toBe(1);
   });
 
+  it("Artie: a second request for an existing name adopts it, though Artie has no conflict answer", async () => {
+    const input = inputFor.artie();
+    const first = await harness.submit({ provider: "artie", input, idempotencyKey: "a-first" });
+    await harness.waitFor(first);
+    const second = await harness.submit({ provider: "artie", input, idempotencyKey: "a-second" });
+    const view = await harness.waitFor(second);
+    expect(view.status).toBe("succeeded");
+    expect(view.result?.outcome).toBe("deduplicated");
+    expect(harness.creations("artie")[`conn-1/${input.name as string}`]).toBe(1);
+  });
+
   it("Prisma: a 409 on the logicalId adopts the existing database", async () => {
     const input = { ...inputFor.prisma(), logicalId: "tenant-42" };
     const first = await harness.submit({ provider: "prisma", input, idempotencyKey: "p-first" });

@@ -46,6 +46,12 @@ export interface CreateOptions extends CallOptions {
 /** The same verbs for every provider. */
 export interface ProviderClient<P extends ProviderName = ProviderName> {
   readonly provider: P;
+  /**
+   * Whether the provider itself answers a second create of the same database with a
+   * conflict (or a replay) rather than making another. Where it does not (Artie), callers
+   * must look the database up before every create, not only before retries.
+   */
+  readonly refusesDuplicates: boolean;
   /** The look-up key for the database that `createDatabase(input, options)` makes. */
   identityOf(input: ProviderInputs[P], options: { idempotencyKey: string }): ProviderIdentities[P];
   /** Makes exactly one create call. Throws a classified `ProviderError`; never retries. */

@@ -19,6 +19,8 @@ export function createArtieClient(config: ParsedAccountConfig<"artie">): Provide
 
   return {
     provider: "artie",
+    // No idempotency key and no documented conflict: a repeated create is not refused.
+    refusesDuplicates: false,
     identityOf: (input) => ({ name: input.name, connector: input.connector }),
 
     async createDatabase(input, { signal }) {

@@ -23,6 +23,7 @@ export function createBridgeportClient(config: ParsedAccountConfig<"bridgeport">
 
   return {
     provider: "bridgeport",
+    refusesDuplicates: true,
     identityOf: (input) => ({ envId: input.envId, name: input.name }),
 
     async createDatabase(input, { idempotencyKey, signal }) {

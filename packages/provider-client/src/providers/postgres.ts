@@ -39,6 +39,7 @@ export function createPostgresClient(config: ParsedAccountConfig<"postgres">): P
 
   return {
     provider: "postgres",
+    refusesDuplicates: true,
     identityOf: (input) => ({ name: input.name }),
 
     async createDatabase(input, { signal }) {

@@ -29,6 +29,7 @@ export function createPrismaClient(config: ParsedAccountConfig<"prisma">): Provi
 
   return {
     provider: "prisma",
+    refusesDuplicates: true,
     identityOf: (input, { idempotencyKey }) => ({
       projectId: input.projectId,
       logicalId: input.logicalId ?? logicalIdFor(idempotencyKey),

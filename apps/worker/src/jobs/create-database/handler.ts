@@ -25,15 +25,15 @@ export interface CreateDatabaseOutcome {
 
 /**
  * Makes sure the database exists, creating it at most once: after any run that may have
- * reached the provider the name is looked up first, and a conflict adopts the database
- * that holds the name. Throws the provider's classified error; deciding what happens
+ * reached the provider, and always for a provider that does not refuse duplicates, the
+ * name is looked up first; a conflict adopts the database that holds the name. Throws the provider's classified error; deciding what happens
  * next is the runner's job.
  */
 export async function createDatabase(context: CreateDatabaseContext): Promise<CreateDatabaseOutcome> {
   const { client, input, idempotencyKey, signal } = context;
   const identity = client.identityOf(input as never, { idempotencyKey });
 
-  if (context.rerun) {
+  if (context.rerun || !client.refusesDuplicates) {
     const existing = await client.findDatabase(identity as never, { signal });
     if (existing) return settle(client, existing, context.createdEarlier ? "created" : "deduplicated");
   }
