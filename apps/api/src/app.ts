@@ -1,5 +1,6 @@
 import type { QueueSet } from "@provisioner/queue";
 import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { authenticate, type TokenResolver } from "./auth.ts";
@@ -11,6 +12,7 @@ import { createMetrics } from "./metrics.ts";
 import { guardJsonBody, requestLog, requireRedis, toApiError } from "./middleware.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -46,22 +48,20 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   mountDocs(app);
   mountDashboard(app, queues, tokens);
 
+  const limitBody = bodyLimit({
+    maxSize: bodyLimitBytes,
+    onError: () => {
+      throw new ApiError("PAYLOAD_TOO_LARGE", `the request body exceeds ${bodyLimitBytes} bytes`, {
+        hint: "split a bulk request into smaller ones",
+      });
+    },
+  });
+
   // Authentication first, so an unknown caller cannot make us read a body; Redis last, so a
-  // bad token or an oversize body is told so even during an outage.
-  app.use(
-    "/v1/*",
-    authenticate(tokens),
-    bodyLimit({
-      maxSize: bodyLimitBytes,
-      onError: () => {
-        throw new ApiError("PAYLOAD_TOO_LARGE", `the request body exceeds ${bodyLimitBytes} bytes`, {
-          hint: "split a bulk request into smaller ones",
-        });
-      },
-    }),
-    guardJsonBody(),
-    requireRedis(queues),
-  );
+  // bad token or an oversize body is told so even during an outage. Events authenticate by
+  // their signature instead of a bearer token (routes/events.ts).
+  app.use("/v1/*", except("/v1/events/*", authenticate(tokens)), limitBody, guardJsonBody(), requireRedis(queues));
+  app.route("/v1", eventRoutes(queues));
   app.route("/v1", jobRoutes(queues));
   app.route("/v1", bulkRoutes(queues));
   app.route("/v1", deadLetterRoutes(queues));

@@ -92,6 +92,7 @@ describe("documentation", () => {
         "DELETE /v1/dead-letters/{id}",
         "POST /v1/dead-letters/{id}/replay",
         "POST /v1/dead-letters/replay",
+        "POST /v1/events/{source}",
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });

@@ -84,6 +84,22 @@ describe("loadConfig", () => {
     expect(() => loadConfig({})).toThrow(/openssl rand -base64 32/);
   });
 
+  it("refuses a trigger whose source or account is not configured, and a secret not in whsec_ form", () => {
+    const trigger = { source: "billing", event: "tenant.created", provider: "prisma", input: {} };
+    const noSource = writeConfig({ triggers: [trigger] });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: noSource })).toThrow(
+      /triggers\.0\.source/,
+    );
+    const noAccount = writeConfig({ sources: { billing: { secret: "whsec_c2VjcmV0" } }, triggers: [trigger] });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: noAccount })).toThrow(
+      /triggers\.0\.account/,
+    );
+    const badSecret = writeConfig({ sources: { billing: { secret: "plaintext" } } });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: badSecret })).toThrow(
+      /sources\.billing\.secret/,
+    );
+  });
+
   it("refuses a file that is not JSON", () => {
     expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: writeConfig("{nope") })).toThrow(
       /not valid JSON/,

@@ -26,7 +26,13 @@ const accountSchema = z.strictObject({ url: z.string().min(1), token: z.string()
 const fileSchema = z.strictObject({
   accounts: z.partialRecord(z.enum(providerNames), z.record(z.string().min(1), accountSchema)).default({}),
   providers: z.partialRecord(z.enum(providerNames), providerSettingsSchema).default({}),
-  sources: z.record(z.string().min(1), z.strictObject({ secret: z.string().min(1) })).default({}),
+  /** Event senders: each signs with its Standard Webhooks secret, `whsec_<base64>`. */
+  sources: z
+    .record(
+      z.string().min(1),
+      z.strictObject({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>") }),
+    )
+    .default({}),
   triggers: z
     .array(
       z.strictObject({
@@ -116,6 +122,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
       ]),
     );
   }
+
+  file.triggers.forEach((trigger, index) => {
+    if (!file.sources[trigger.source]) {
+      throw new ConfigError(`triggers.${index}.source: no source named "${trigger.source}" in sources`);
+    }
+    if (!accounts[trigger.provider][trigger.account]) {
+      throw new ConfigError(`triggers.${index}.account: ${trigger.provider} has no account named "${trigger.account}"`);
+    }
+  });
 
   return {
     redisUrl: settings.REDIS_URL,

@@ -65,3 +65,4 @@ export {
   listJobs,
   statusOfState,
 } from "./status.ts";
+export { eventSchema, type ProvisionerEvent, renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";
