@@ -22,10 +22,14 @@ export const workerEnvSchema = z.object({
     .pipe(z.array(z.enum(providerNames)))
     .optional(),
   /** `whsec_<base64>`: signs job-end callbacks with Standard Webhooks headers. */
-  CALLBACK_SIGNING_SECRET: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")
-    .optional(),
+  CALLBACK_SIGNING_SECRET: z.preprocess(
+    // docker compose passes an unset variable as an empty string: that means "not set".
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")
+      .optional(),
+  ),
   /** How often old dead letters are pruned. */
   DEAD_LETTER_PRUNE_INTERVAL_MS: ms.default(600_000),
 });
