@@ -29,7 +29,7 @@ function hideEncrypted(value: unknown): unknown {
  */
 export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: TokenResolver): void {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(dashboardPath);
-  const adapters = [...Object.values(queues.byProvider), queues.deadLetters].map((queue) => {
+  const adapters = [...Object.values(queues.byProvider), queues.deadLetters, queues.callbacks].map((queue) => {
     const adapter = new BullMQAdapter(queue, { readOnlyMode: true });
     adapter.setFormatter("data", hideEncrypted);
     adapter.setFormatter("returnValue", hideEncrypted);
