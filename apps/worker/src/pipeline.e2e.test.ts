@@ -62,6 +62,7 @@ describe.each(httpProviders)("%s jobs", (provider) => {
     const dead = await getDeadLetter(harness.queues, id);
     expect(dead?.reason).toMatchObject({ kind: "invalid", status: 400 });
     expect(dead?.errors).toHaveLength(1);
+    expect(dead?.attemptsMade).toBe(view.attempts);
   });
 
   it("succeed after two 5xx answers, backing off in between", async () => {

@@ -30,7 +30,8 @@ export async function recordDeadLetter(
     job: data,
     reason,
     errors: history,
-    attemptsMade: job.attemptsMade,
+    // Parked before BullMQ counts the attempt that died: count it here, as the job view does.
+    attemptsMade: Math.max(job.attemptsMade, reason.attempt),
     diedAt: new Date().toISOString(),
   };
   await queues.deadLetters.add(data.provider, entry, {
