@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
+
+/** JSON with object keys sorted, so the same row hashes the same whatever its key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+function withoutSecrets(provider: ProviderName, input: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(input);
+  for (const path of secretInputFields[provider]) {
+    let node: unknown = copy;
+    for (const key of path.slice(0, -1)) node = (node as Record<string, unknown> | undefined)?.[key];
+    if (typeof node === "object" && node !== null) delete (node as Record<string, unknown>)[path.at(-1) as string];
+  }
+  return copy;
+}
+
+/**
+ * The key that makes a re-run of the same file queue nothing new: a hash of the provider,
+ * the account and the rendered input. Secret fields (a password) are left out: the key is
+ * shown in every job view, and a hash of a weak password can be guessed from it. The API
+ * leaves them out of its own "same request?" check too, so a changed password alone is a
+ * repeat, not a new database.
+ */
+export function idempotencyKeyFor(provider: ProviderName, account: string, input: Record<string, unknown>): string {
+  const hash = createHash("sha256")
+    .update(canonicalJson({ provider, account, input: withoutSecrets(provider, input) }))
+    .digest("hex");
+  return `cli:${hash}`;
+}

@@ -1,0 +1,71 @@
+import type { ProviderName } from "@provisioner/provider-client";
+import type { BulkItem } from "../api-types.ts";
+import { UsageError } from "../errors.ts";
+import { idempotencyKeyFor } from "./keys.ts";
+import type { RowFile } from "./rows.ts";
+import { MissingValueError, placeholdersOf, renderTemplate, rowValue } from "./template.ts";
+
+export interface BulkPlan {
+  provider: ProviderName;
+  /** Absent: the API's `default` account. */
+  account: string | undefined;
+  template: Record<string, unknown>;
+  /** A column whose value is the idempotency key, instead of a hash of the row. */
+  keyColumn: string | undefined;
+}
+
+export interface PreparedRow {
+  row: number;
+  item: BulkItem;
+}
+
+/** A row that was not queued: refused here (a missing value) or by the API (`index` mapped back). */
+export interface RowRejection {
+  row: number;
+  code: string;
+  message: string;
+  field?: string | undefined;
+}
+
+/** Renders every row into a job request with its key; rows that cannot be rendered are rejected here. */
+export function prepareRows(file: RowFile, plan: BulkPlan): { prepared: PreparedRow[]; rejected: RowRejection[] } {
+  if (file.columns) checkColumns(file.columns, plan);
+  const prepared: PreparedRow[] = [];
+  const rejected: RowRejection[] = [];
+  for (const { row, values } of file.rows) {
+    try {
+      const input = renderTemplate(plan.template, values) as Record<string, unknown>;
+      const idempotencyKey = plan.keyColumn
+        ? keyFromColumn(values, plan.keyColumn)
+        : idempotencyKeyFor(plan.provider, plan.account ?? "default", input);
+      const item: BulkItem = { provider: plan.provider, input, idempotencyKey };
+      if (plan.account !== undefined) item.account = plan.account;
+      prepared.push({ row, item });
+    } catch (error) {
+      if (!(error instanceof MissingValueError)) throw error;
+      rejected.push({ row, code: "MISSING_VALUE", message: error.message, field: error.field });
+    }
+  }
+  return { prepared, rejected };
+}
+
+// Every CSV row has every column, so a placeholder the header lacks would fail every row: say it once.
+function checkColumns(columns: string[], plan: BulkPlan): void {
+  const known = new Set(columns);
+  const missing = placeholdersOf(plan.template).filter((column) => !known.has(column));
+  if (plan.keyColumn !== undefined && !known.has(plan.keyColumn)) missing.push(plan.keyColumn);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `the file has no column ${missing.map((c) => `"${c}"`).join(", ")}`,
+      `its header is: ${columns.join(", ")}`,
+    );
+  }
+}
+
+function keyFromColumn(values: Record<string, unknown>, column: string): string {
+  const value = rowValue(values, column);
+  if ((typeof value !== "string" && typeof value !== "number") || String(value).trim() === "") {
+    throw new MissingValueError(column, "idempotencyKey");
+  }
+  return String(value);
+}

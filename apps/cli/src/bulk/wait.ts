@@ -1,0 +1,65 @@
+import type { BatchView } from "../api-types.ts";
+import type { ApiClient } from "../client.ts";
+import { mapConcurrent } from "../pool.ts";
+import { sleep } from "../retry.ts";
+
+export type StatusCounts = BatchView["counts"];
+
+export interface BatchProgress {
+  /** Jobs in all batches (a row repeated in one chunk is one job). */
+  total: number;
+  /** Jobs that ended: succeeded, dead, or gone past their retention. */
+  done: number;
+  counts: StatusCounts;
+}
+
+export interface WaitOptions {
+  onProgress?: (progress: BatchProgress) => void;
+  signal?: AbortSignal | undefined;
+  /** First pause between polls, growing while nothing changes. Default 200 ms. */
+  minPollMs?: number;
+  /** Longest pause between polls. Default 2 s. */
+  maxPollMs?: number;
+}
+
+const isFinished = (batch: BatchView) =>
+  batch.counts.succeeded + batch.counts.dead + batch.counts.expired === batch.total;
+
+export function sumBatches(batches: readonly BatchView[]): BatchProgress {
+  const counts: StatusCounts = { queued: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, expired: 0 };
+  let total = 0;
+  for (const batch of batches) {
+    total += batch.total;
+    for (const status of Object.keys(counts) as (keyof StatusCounts)[]) counts[status] += batch.counts[status];
+  }
+  return { total, done: counts.succeeded + counts.dead + counts.expired, counts };
+}
+
+/**
+ * Polls `GET /v1/batches/{id}` until every job of every batch has ended. A finished batch
+ * is not asked again (counting a batch costs the API a look at each of its jobs), and the
+ * pause grows while nothing moves, so a long wait is cheap.
+ */
+export async function waitForBatches(
+  client: ApiClient,
+  batchIds: readonly string[],
+  { onProgress, signal, minPollMs = 200, maxPollMs = 2_000 }: WaitOptions = {},
+): Promise<BatchProgress> {
+  const latest = new Map<string, BatchView>();
+  let pause = minPollMs;
+  let previousDone = -1;
+  for (;;) {
+    const open = batchIds.filter((id) => {
+      const batch = latest.get(id);
+      return !batch || !isFinished(batch);
+    });
+    const views = await mapConcurrent(open, 4, (id) => client.getBatch(id));
+    for (const view of views) latest.set(view.id, view);
+    const progress = sumBatches([...latest.values()]);
+    onProgress?.(progress);
+    if (progress.done === progress.total && latest.size === batchIds.length) return progress;
+    pause = progress.done === previousDone ? Math.min(maxPollMs, Math.round(pause * 1.5)) : minPollMs;
+    previousDone = progress.done;
+    await sleep(pause, signal);
+  }
+}

@@ -1,0 +1,87 @@
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { type ErrorKind, errorKinds, type ProviderName, providerNames } from "@provisioner/provider-client";
+import type { ApiClient } from "../client.ts";
+import { UsageError } from "../errors.ts";
+import type { Io } from "../io.ts";
+
+export interface Context {
+  io: Io;
+  client: ApiClient;
+  /** Aborted by Ctrl-C: stop waiting, leave the jobs be. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  /** The words that name it: `["dlq", "list"]`. */
+  path: readonly string[];
+  /** One line for `provisioner --help`. */
+  summary: string;
+  /** The whole of `provisioner <command> --help`. */
+  usage: string;
+  /**
+   * Checks the arguments (and any file they name) and returns what runs against the API,
+   * so a usage error is told before the environment or the network is looked at.
+   */
+  prepare(argv: string[]): (context: Context) => Promise<number>;
+}
+
+/** node:util `parseArgs`, strict, with its errors turned into usage errors that point at `--help`. */
+export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
+  command: readonly string[],
+  argv: string[],
+  options: O,
+  positionals: readonly string[] = [],
+) {
+  const hint = `see: provisioner ${command.join(" ")} --help`;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
+      throw new UsageError((error as Error).message, hint);
+    throw error;
+  }
+  if (parsed.positionals.length > positionals.length) {
+    throw new UsageError(`unexpected argument: ${parsed.positionals[positionals.length]}`, hint);
+  }
+  return parsed;
+}
+
+/** A required positional, e.g. the job id. */
+export function required(value: string | undefined, name: string, command: readonly string[]): string {
+  if (value === undefined || value === "") {
+    throw new UsageError(`missing ${name}`, `see: provisioner ${command.join(" ")} --help`);
+  }
+  return value;
+}
+
+export function providerOption(value: string | undefined): ProviderName | undefined {
+  if (value === undefined) return undefined;
+  if (!(providerNames as readonly string[]).includes(value)) {
+    throw new UsageError(`--provider must be one of ${providerNames.join(", ")}, not "${value}"`);
+  }
+  return value as ProviderName;
+}
+
+const deadLetterKinds: readonly string[] = [...errorKinds, "expired"];
+export function kindOption(value: string | undefined): ErrorKind | "expired" | undefined {
+  if (value === undefined) return undefined;
+  if (!deadLetterKinds.includes(value)) {
+    throw new UsageError(`--kind must be one of ${deadLetterKinds.join(", ")}, not "${value}"`);
+  }
+  return value as ErrorKind | "expired";
+}
+
+/** A JSON object given on the command line, e.g. `--input '{"name":"x"}'`. */
+export function jsonObjectOption(value: string, option: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new UsageError(`${option} is not JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`${option} must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
