@@ -1,17 +1,7 @@
 import { createHash } from "node:crypto";
 import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
-
-/** JSON with object keys sorted, so the same row hashes the same whatever its key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
+// The standalone module, not the package: the package would load BullMQ into every CLI call.
+import { canonicalJson } from "@provisioner/queue/canonical";
 
 function withoutSecrets(provider: ProviderName, input: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(input);
