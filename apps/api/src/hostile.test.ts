@@ -643,14 +643,25 @@ describe("hostile requests", { timeout: 120_000 }, () => {
     const requestId = fc.oneof(
       fc.string({ unit: latin1, maxLength: 300 }),
       fc.stringMatching(/^[\w=-]{1,200}$/),
-      fc.constantFrom("", "../../etc/passwd", "<script>alert(1)</script>", "a b", "id\u00e9"),
+      fc.constantFrom(
+        "",
+        "../../etc/passwd",
+        "<script>alert(1)</script>",
+        "a b",
+        "id\u00e9",
+        "abc\u000b",
+        "abc\u00a0",
+        " abc\t",
+      ),
     );
     await property(
       fc.tuple(requestId, brokenJob),
       async ([id, job]) => {
         const res = await send({ path: "/v1/jobs", body: toJsonText(job), headers: { "x-request-id": id } });
         await expectRefused(res, [400]);
-        const trimmed = id.trim();
+        // Header values lose only HTTP's own whitespace (space, tab) at their ends; String.trim
+        // would also strip \v, \f and U+00A0, which the API rightly refuses in an id.
+        const trimmed = id.replace(/^[ \t]+|[ \t]+$/g, "");
         if (/^[\w=-]{1,128}$/.test(trimmed)) expect(res.headers.get("x-request-id")).toBe(trimmed);
         else expect(res.headers.get("x-request-id")).not.toBe(trimmed);
       },
