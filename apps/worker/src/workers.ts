@@ -4,7 +4,7 @@ import {
   type ProviderName,
   providerNames,
 } from "@provisioner/provider-client";
-import { backoffType, type QueueSet } from "@provisioner/queue";
+import { backoffType, type ProviderSettings, type QueueSet } from "@provisioner/queue";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -45,6 +45,16 @@ export interface RunningWorkers {
 }
 
 /**
+ * BullMQ's fetch honours a queue-wide pause (`queue.rateLimit`, set when a provider answers
+ * 429) only for a worker that has a limiter; without one, another slot can take the job
+ * straight back. Where no rate limit is configured, a limit this high never trips by itself.
+ */
+const limiterFor = (settings: ProviderSettings) =>
+  settings.rateLimit
+    ? { max: settings.rateLimit.max, duration: settings.rateLimit.durationMs }
+    : { max: Number.MAX_SAFE_INTEGER, duration: 60_000 };
+
+/**
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
  */
@@ -77,9 +87,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         connection,
         prefix: config.prefix,
         concurrency: settings.concurrency,
-        ...(settings.rateLimit
-          ? { limiter: { max: settings.rateLimit.max, duration: settings.rateLimit.durationMs } }
-          : {}),
+        limiter: limiterFor(settings),
         settings: {
           backoffStrategy: (attemptsMade, type) =>
             type === backoffType ? fullJitterDelay(settings.backoff, attemptsMade) : 0,
