@@ -58,7 +58,7 @@ const limiterFor = (settings: ProviderSettings) =>
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
  */
-export const handBackReserveMs = (graceMs: number) => Math.min(5_000, Math.round(graceMs / 2));
+const handBackReserveMs = (graceMs: number) => Math.min(5_000, Math.round(graceMs / 2));
 
 /**
  * One BullMQ Worker per provider queue, each with that provider's concurrency, rate

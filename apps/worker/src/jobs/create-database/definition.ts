@@ -1,6 +1,5 @@
 // The job's shape lives with the queue package, which the API shares; this file names it for the worker.
 export {
-  createDatabaseJob as jobName,
   type JobData,
   type JobProgress,
   type JobResult,
