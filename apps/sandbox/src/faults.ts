@@ -33,8 +33,9 @@ export interface FaultRule {
   /** Which provider's calls this rule applies to; `"*"` for all. */
   provider: ProviderName | "*";
   /**
-   * Which calls: `create`, `find` (the look-ups: Artie `POST /connectors/databases`,
-   * BRIDGEPORT's list, Prisma's list and get) or `"*"`. Default `"create"`.
+   * Which calls: `create` (the creates, and Prisma's connection mint and delete), `find`
+   * (the look-ups: Artie `POST /connectors/databases`, BRIDGEPORT's list, Prisma's list
+   * and get, of databases and of connections) or `"*"`. Default `"create"`.
    */
   operation?: OperationName | "*" | undefined;
   /**
@@ -64,7 +65,8 @@ export interface FaultRule {
   times?: number | undefined;
   /**
    * Match only creates whose database name (the body's `name`) starts with this, so a
-   * test can doom exactly the databases it chose. Look-ups name no database, so a rule
+   * test can doom exactly the databases it chose. A Prisma connection mint's body names
+   * the connection, so a prefix can aim at mints alone. Look-ups name no database, so a rule
    * with a prefix never matches them. Default: any request, named or not.
    */
   namePrefix?: string | undefined;

@@ -9,9 +9,17 @@ export type Source =
   | { type: "backup"; databaseId: string; backupId: string }
   | { type: "database"; databaseId: string };
 
+/** One set of credentials for a database: the default one, or one minted later. */
+export interface ConnectionRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+  user: string;
+  password: string;
+}
+
 export interface DatabaseRecord {
   id: string;
-  connectionId: string;
   name: string;
   projectId: string;
   /** `branchId ?? branchGitName ?? "main"`: the scope in which `logicalId` is unique. */
@@ -24,8 +32,8 @@ export interface DatabaseRecord {
   createdAt: Date;
   /** When `status` turns from `provisioning` to `ready`. */
   readyAt: number;
-  user: string;
-  password: string;
+  /** The first is the default connection, made with the database. */
+  connections: ConnectionRecord[];
 }
 
 export interface NewDatabase {
@@ -46,12 +54,14 @@ export function newDatabaseRecord(input: NewDatabase): DatabaseRecord {
   return {
     ...rest,
     id: randomId("db_"),
-    connectionId: randomId("con_"),
     createdAt,
     readyAt: createdAt.getTime() + provisioningMs,
-    user: randomId("u", 15),
-    password: randomSecret(),
+    connections: [newConnectionRecord("default", createdAt)],
   };
+}
+
+export function newConnectionRecord(name: string, createdAt = new Date()): ConnectionRecord {
+  return { id: randomId("con_"), name, createdAt, user: randomId("u", 15), password: randomSecret() };
 }
 
 /**
@@ -60,15 +70,6 @@ export function newDatabaseRecord(input: NewDatabase): DatabaseRecord {
  */
 export function presentDatabase(record: DatabaseRecord, withSecrets: boolean) {
   const url = `${API}/databases/${record.id}`;
-  const endpoint = (host: string) => ({
-    host,
-    port: 5432,
-    ...(withSecrets
-      ? {
-          connectionString: `postgres://${record.user}:${record.password}@${host}:5432/postgres?sslmode=require`,
-        }
-      : {}),
-  });
   return {
     id: record.id,
     type: "database" as const,
@@ -77,23 +78,38 @@ export function presentDatabase(record: DatabaseRecord, withSecrets: boolean) {
     status: Date.now() >= record.readyAt ? ("ready" as const) : ("provisioning" as const),
     createdAt: record.createdAt.toISOString(),
     isDefault: record.isDefault,
-    defaultConnectionId: record.connectionId,
-    connections: [
-      {
-        id: record.connectionId,
-        type: "connection" as const,
-        url: `${API}/connections/${record.connectionId}`,
-        name: "default",
-        createdAt: record.createdAt.toISOString(),
-        kind: "postgres" as const,
-        endpoints: { direct: endpoint("db.prisma.io"), pooled: endpoint("pooled.db.prisma.io") },
-        database: { id: record.id, url, name: record.name },
-      },
-    ],
+    defaultConnectionId: record.connections[0]?.id ?? null,
+    connections: record.connections.map((connection) => presentConnection(record, connection, withSecrets)),
     project: { id: record.projectId, url: `${API}/projects/${record.projectId}`, name: record.projectId },
     region: { id: record.region, name: record.region },
     source: record.source,
     branchId: record.branchId,
     logicalId: record.logicalId,
+  };
+}
+
+/**
+ * The API's view of one connection. Only the answer that made it (the database's create,
+ * or `POST /v1/databases/{id}/connections`) carries its connection strings.
+ */
+export function presentConnection(record: DatabaseRecord, connection: ConnectionRecord, withSecrets: boolean) {
+  const endpoint = (host: string) => ({
+    host,
+    port: 5432,
+    ...(withSecrets
+      ? {
+          connectionString: `postgres://${connection.user}:${connection.password}@${host}:5432/postgres?sslmode=require`,
+        }
+      : {}),
+  });
+  return {
+    id: connection.id,
+    type: "connection" as const,
+    url: `${API}/connections/${connection.id}`,
+    name: connection.name,
+    createdAt: connection.createdAt.toISOString(),
+    kind: "postgres" as const,
+    endpoints: { direct: endpoint("db.prisma.io"), pooled: endpoint("pooled.db.prisma.io") },
+    database: { id: record.id, url: `${API}/databases/${record.id}`, name: record.name },
   };
 }

@@ -149,3 +149,65 @@ describe("prisma look-ups", () => {
     expect(((await response.json()) as Envelope).error.code).toBe("not_found");
   });
 });
+
+describe("prisma connections", () => {
+  const connectionsOf = (id: string) => `${DATABASES}/${id}/connections`;
+  type Connection = { id: string; name: string; endpoints: { direct: { connectionString?: string } } };
+
+  async function newDatabase(sandbox: ReturnType<typeof testSandbox>): Promise<Database & { id: string }> {
+    const response = await sandbox.call("POST", DATABASES, { body: { projectId: PROJECT } });
+    return ((await response.json()) as { data: Database & { id: string } }).data;
+  }
+
+  it("mints a named connection with its own connection strings, shown only in that answer", async () => {
+    const sandbox = testSandbox();
+    const database = await newDatabase(sandbox);
+    const minted = await sandbox.call("POST", connectionsOf(database.id), { body: { name: "job-1" } });
+    expect(minted.status).toBe(200);
+    const { data } = (await minted.json()) as { data: Connection & Record<string, unknown> };
+    expect(data).toMatchObject({ type: "connection", name: "job-1", kind: "postgres", database: { id: database.id } });
+    expect(data.id).toMatch(/^con_[a-z0-9]+$/);
+    const direct = data.endpoints.direct.connectionString;
+    expect(direct).toMatch(/^postgres:\/\/[^:]+:[^@]+@db\.prisma\.io:5432\/postgres\?sslmode=require$/);
+    expect(direct).not.toBe(database.connections[0]?.endpoints.direct.connectionString);
+    expect(data.connectionString).toBe(direct);
+
+    const listed = await sandbox.call("GET", connectionsOf(database.id), { token: TOKENS.prisma.read });
+    const list = (await listed.json()) as { data: Connection[]; pagination: unknown };
+    expect(list.data.map((connection) => connection.name)).toEqual(["default", "job-1"]);
+    expect(list.pagination).toEqual({ nextCursor: null, hasMore: false });
+    expect(JSON.stringify(list)).not.toContain("postgres://");
+  });
+
+  it("deletes a connection once, then answers 404", async () => {
+    const sandbox = testSandbox();
+    const database = await newDatabase(sandbox);
+    const minted = await sandbox.call("POST", connectionsOf(database.id), { body: { name: "job-1" } });
+    const { data } = (await minted.json()) as { data: Connection };
+    expect((await sandbox.call("DELETE", `/prisma/v1/connections/${data.id}`)).status).toBe(204);
+    const again = await sandbox.call("DELETE", `/prisma/v1/connections/${data.id}`);
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as Envelope).error.code).toBe("not_found");
+    const list = (await (await sandbox.call("GET", connectionsOf(database.id))).json()) as { data: Connection[] };
+    expect(list.data.map((connection) => connection.name)).toEqual(["default"]);
+  });
+
+  it("checks tokens, the body and the database", async () => {
+    const sandbox = testSandbox();
+    const database = await newDatabase(sandbox);
+    const body = { name: "job-1" };
+    expect((await sandbox.call("POST", connectionsOf(database.id), { token: null, body })).status).toBe(401);
+    expect((await sandbox.call("POST", connectionsOf(database.id), { token: TOKENS.prisma.read, body })).status).toBe(
+      403,
+    );
+    expect((await sandbox.call("DELETE", "/prisma/v1/connections/con_x", { token: TOKENS.prisma.read })).status).toBe(
+      403,
+    );
+    const unnamed = await sandbox.call("POST", connectionsOf(database.id), { body: {} });
+    expect(unnamed.status).toBe(400);
+    expect(((await unnamed.json()) as Envelope).error.message).toContain('"name"');
+    const missing = await sandbox.call("POST", connectionsOf("db_unknown"), { body });
+    expect(missing.status).toBe(404);
+    expect((await sandbox.call("GET", connectionsOf("db_unknown"))).status).toBe(404);
+  });
+});

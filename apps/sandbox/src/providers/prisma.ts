@@ -6,7 +6,13 @@ import { json, providerError } from "../errors.ts";
 import { randomId } from "../ids.ts";
 import { admit, type Call, createCall, withFaults } from "../provider-call.ts";
 import { invalidInput, readJson } from "../validation.ts";
-import { type DatabaseRecord, newDatabaseRecord, presentDatabase } from "./prisma-database.ts";
+import {
+  type DatabaseRecord,
+  newConnectionRecord,
+  newDatabaseRecord,
+  presentConnection,
+  presentDatabase,
+} from "./prisma-database.ts";
 
 // Prisma Management API: Prisma Postgres databases per project and branch.
 // Contract: @prisma/management-api-sdk 1.80 types (the mirrored OpenAPI document predates
@@ -73,8 +79,33 @@ const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+const createConnectionSchema = z.object({ name: z.string().min(1) });
+
+const pageQuerySchema = z.object({
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
 const CREATE: Call = { provider: "prisma", operation: "create" };
 const FIND: Call = { provider: "prisma", operation: "find" };
+// Minting (admitted as CREATE) and revoking credentials are writes: a write token, `create` faults.
+const REVOKE: Call = { provider: "prisma", operation: "create" };
+
+/** A page of `items` after the one whose id is `cursor`, or null when the cursor is unknown. */
+function pageOf<T extends { id: string }>(items: readonly T[], cursor: string | undefined, limit: number) {
+  let start = 0;
+  if (cursor !== undefined) {
+    const at = items.findIndex((item) => item.id === cursor);
+    if (at === -1) return null;
+    start = at + 1;
+  }
+  const page = items.slice(start, start + limit);
+  const hasMore = start + limit < items.length;
+  return { page, pagination: { nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null, hasMore } };
+}
+
+const unknownCursor = () =>
+  providerError("prisma", { status: 400, message: 'Invalid field "cursor": unknown cursor.' });
 
 export function prismaProvider(ctx: SandboxContext): ProviderModule {
   let databases: DatabaseRecord[] = [];
@@ -125,20 +156,9 @@ export function prismaProvider(ctx: SandboxContext): ProviderModule {
         (query.logicalId === undefined || db.logicalId === query.logicalId) &&
         (wantedBranch === undefined || db.branch === wantedBranch),
     );
-    let start = 0;
-    if (query.cursor !== undefined) {
-      const at = matching.findIndex((db) => db.id === query.cursor);
-      if (at === -1) {
-        return providerError("prisma", { status: 400, message: 'Invalid field "cursor": unknown cursor.' });
-      }
-      start = at + 1;
-    }
-    const page = matching.slice(start, start + query.limit);
-    const hasMore = start + query.limit < matching.length;
-    return json(200, {
-      data: page.map((db) => presentDatabase(db, false)),
-      pagination: { nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null, hasMore },
-    });
+    const paged = pageOf(matching, query.cursor, query.limit);
+    if (paged === null) return unknownCursor();
+    return json(200, { data: paged.page.map((db) => presentDatabase(db, false)), pagination: paged.pagination });
   };
 
   routes.post("/v1/databases", async (c) => {
@@ -168,6 +188,80 @@ export function prismaProvider(ctx: SandboxContext): ProviderModule {
         return json(200, { data: presentDatabase(record, false) });
       })
     ).response;
+  });
+
+  const databaseNotFound = (databaseId: string) =>
+    providerError("prisma", { status: 404, message: `Database "${databaseId}" not found.` });
+
+  // Prisma hands out a database's connection strings only when they are made: in the
+  // create answer, or here. Each call makes one more connection with its own credentials.
+  const createConnection = (databaseId: string, input: unknown): Response => {
+    const record = databases.find((db) => db.id === databaseId);
+    if (record === undefined) return databaseNotFound(databaseId);
+    const parsed = createConnectionSchema.safeParse(input);
+    if (!parsed.success) return providerError("prisma", invalidInput(parsed.error));
+    const connection = newConnectionRecord(parsed.data.name);
+    record.connections.push(connection);
+    const shown = presentConnection(record, connection, true);
+    const host = shown.endpoints.direct.host;
+    return json(200, {
+      data: {
+        ...shown,
+        // Deprecated fields the document still requires.
+        connectionString: shown.endpoints.direct.connectionString,
+        host,
+        user: connection.user,
+        pass: connection.password,
+        directConnection: { host, user: connection.user, pass: connection.password },
+      },
+    });
+  };
+
+  const listConnections = (c: Context<SandboxEnv>, databaseId: string): Response => {
+    const record = databases.find((db) => db.id === databaseId);
+    if (record === undefined) return databaseNotFound(databaseId);
+    const parsed = pageQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) return providerError("prisma", invalidInput(parsed.error));
+    const paged = pageOf(record.connections, parsed.data.cursor, parsed.data.limit);
+    if (paged === null) return unknownCursor();
+    return json(200, {
+      data: paged.page.map((connection) => presentConnection(record, connection, false)),
+      pagination: paged.pagination,
+    });
+  };
+
+  const deleteConnection = (connectionId: string): Response => {
+    const record = databases.find((db) => db.connections.some((connection) => connection.id === connectionId));
+    if (record === undefined) {
+      return providerError("prisma", { status: 404, message: `Connection "${connectionId}" not found.` });
+    }
+    record.connections = record.connections.filter((connection) => connection.id !== connectionId);
+    return new Response(null, { status: 204 });
+  };
+
+  routes.post("/v1/databases/:databaseId/connections", async (c) => {
+    const refusal = admit(c, ctx, CREATE);
+    if (refusal !== null) return refusal;
+    const body = await readJson(c, MAX_BODY_BYTES);
+    if (!body.ok) return providerError("prisma", body.detail);
+    const databaseId = c.req.param("databaseId");
+    // The body's `name` is the connection's, so a `namePrefix` fault rule can aim at it.
+    const call = createCall("prisma", body.value);
+    return (await withFaults(c, ctx, call, () => createConnection(databaseId, body.value))).response;
+  });
+
+  routes.get("/v1/databases/:databaseId/connections", async (c) => {
+    const refusal = admit(c, ctx, FIND);
+    if (refusal !== null) return refusal;
+    const databaseId = c.req.param("databaseId");
+    return (await withFaults(c, ctx, FIND, () => listConnections(c, databaseId))).response;
+  });
+
+  routes.delete("/v1/connections/:connectionId", async (c) => {
+    const refusal = admit(c, ctx, REVOKE);
+    if (refusal !== null) return refusal;
+    const connectionId = c.req.param("connectionId");
+    return (await withFaults(c, ctx, REVOKE, () => deleteConnection(connectionId))).response;
   });
 
   return {
