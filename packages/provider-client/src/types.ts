@@ -43,6 +43,14 @@ export interface CreateOptions extends CallOptions {
   idempotencyKey: string;
 }
 
+export interface MintOptions extends CallOptions {
+  /**
+   * Names the credentials, the same on every retry for one job: credentials an earlier
+   * call made under this label (whose answer may have been lost) are revoked first.
+   */
+  label: string;
+}
+
 /** The same verbs for every provider. */
 export interface ProviderClient<P extends ProviderName = ProviderName> {
   readonly provider: P;
@@ -58,6 +66,13 @@ export interface ProviderClient<P extends ProviderName = ProviderName> {
   createDatabase(input: ProviderInputs[P], options: CreateOptions): Promise<ProvisionedDatabase>;
   /** Finds the database a create made (after a conflict or an ambiguous failure), or null. */
   findDatabase(identity: ProviderIdentities[P], options?: CallOptions): Promise<ProvisionedDatabase | null>;
+  /**
+   * Mints credentials for a database that exists, where the provider shows them only in
+   * the create answer (Prisma), so an adopted database can be connected to. Repeating it
+   * with one label leaves one set of credentials under that label, not one per call.
+   * Absent where there is nothing to mint.
+   */
+  mintCredentials?(database: ProvisionedDatabase, options: MintOptions): Promise<Record<string, string>>;
   /** Releases connections (PostgreSQL); a no-op for HTTP providers. */
   close(): Promise<void>;
 }

@@ -3,7 +3,14 @@ import { createManagementApiClient, type operations } from "@prisma/management-a
 import { classifyHttpFailure } from "../classify.ts";
 import type { ParsedAccountConfig } from "../config.ts";
 import { parseProviderInput } from "../inputs.ts";
-import { type PrismaDatabase, prismaCreatedSchema, prismaDatabaseListSchema } from "../schemas/prisma.ts";
+import {
+  type PrismaConnection,
+  type PrismaDatabase,
+  prismaConnectionCreatedSchema,
+  prismaConnectionListSchema,
+  prismaCreatedSchema,
+  prismaDatabaseListSchema,
+} from "../schemas/prisma.ts";
 import { type HttpAnswer, parseAnswer, retryLookup, withDeadline } from "../transport.ts";
 import type { ProviderClient, ProvisionedDatabase } from "../types.ts";
 
@@ -63,8 +70,65 @@ export function createPrismaClient(config: ParsedAccountConfig<"prisma">): Provi
       return found ? prismaDatabase(found) : null;
     },
 
+    // Connection strings exist only in the answer that made them. Revoking what an earlier
+    // call left under this label before minting keeps one set per label, whatever was lost.
+    async mintCredentials(database, { label, signal }) {
+      const databaseId = database.id as string;
+      for (const connectionId of await connectionIdsNamed(databaseId, label, signal)) {
+        await retryLookup(() => deleteConnection(connectionId, signal), signal);
+      }
+      const answer = await withDeadline("prisma", config.timeoutMs, signal, async (deadline) =>
+        answerOf(
+          await api.POST("/v1/databases/{databaseId}/connections", {
+            params: { path: { databaseId } },
+            body: { name: label },
+            signal: deadline,
+            parseAs: "text",
+          }),
+        ),
+      );
+      return connectionSecrets(parseAnswer("prisma", answer, prismaConnectionCreatedSchema).data, "");
+    },
+
     close: async () => {},
   };
+
+  async function connectionIdsNamed(databaseId: string, name: string, signal: AbortSignal | undefined) {
+    const ids: string[] = [];
+    for (let cursor: string | null = null; ; ) {
+      const query: { cursor?: string } = cursor === null ? {} : { cursor };
+      const answer = await retryLookup(
+        () =>
+          withDeadline("prisma", config.timeoutMs, signal, async (deadline) =>
+            answerOf(
+              await api.GET("/v1/databases/{databaseId}/connections", {
+                params: { path: { databaseId }, query },
+                signal: deadline,
+                parseAs: "text",
+              }),
+            ),
+          ),
+        signal,
+      );
+      const page = parseAnswer("prisma", answer, prismaConnectionListSchema);
+      ids.push(...page.data.filter((connection) => connection.name === name).map((connection) => connection.id));
+      if (!page.pagination.hasMore || page.pagination.nextCursor === null) return ids;
+      cursor = page.pagination.nextCursor;
+    }
+  }
+
+  /** Safe to repeat: a connection already gone is as good as deleted. */
+  async function deleteConnection(id: string, signal: AbortSignal | undefined): Promise<void> {
+    await withDeadline("prisma", config.timeoutMs, signal, async (deadline) => {
+      const outcome = await api.DELETE("/v1/connections/{id}", {
+        params: { path: { id } },
+        signal: deadline,
+        parseAs: "text",
+      });
+      if (outcome.response.status === 404) return;
+      answerOf(outcome);
+    });
+  }
 }
 
 /**
@@ -91,18 +155,8 @@ function prismaDatabase(database: PrismaDatabase): ProvisionedDatabase {
   const secrets: Record<string, string> = {};
   const connections = database.connections.map((connection, index) => {
     const suffix = index === 0 ? "" : `_${index}`;
-    const endpoints = Object.fromEntries(
-      Object.entries(connection.endpoints).map(([kind, endpoint]) => {
-        if (!endpoint) return [kind, endpoint];
-        const { connectionString, ...rest } = endpoint as { connectionString?: string };
-        if (connectionString) secrets[`${kind}ConnectionString${suffix}`] = connectionString;
-        return [kind, rest];
-      }),
-    );
-    const { directConnection, ...rest } = connection;
-    if (directConnection?.pass) secrets[`directPassword${suffix}`] = directConnection.pass;
-    const shown = directConnection ? { ...directConnection, pass: undefined } : directConnection;
-    return { ...rest, endpoints, ...(shown === undefined ? {} : { directConnection: shown }) };
+    Object.assign(secrets, connectionSecrets(connection, suffix));
+    return withoutSecrets(connection);
   });
   return {
     id: database.id,
@@ -111,4 +165,28 @@ function prismaDatabase(database: PrismaDatabase): ProvisionedDatabase {
     resource: { ...database, connections },
     secrets,
   };
+}
+
+/** A connection's strings and password, keyed as a create's result secrets are. */
+function connectionSecrets(connection: PrismaConnection, suffix: string): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const [kind, endpoint] of Object.entries(connection.endpoints)) {
+    const connectionString = (endpoint as { connectionString?: string } | undefined)?.connectionString;
+    if (connectionString) secrets[`${kind}ConnectionString${suffix}`] = connectionString;
+  }
+  if (connection.directConnection?.pass) secrets[`directPassword${suffix}`] = connection.directConnection.pass;
+  return secrets;
+}
+
+function withoutSecrets(connection: PrismaConnection) {
+  const endpoints = Object.fromEntries(
+    Object.entries(connection.endpoints).map(([kind, endpoint]) => {
+      if (!endpoint) return [kind, endpoint];
+      const { connectionString: _, ...rest } = endpoint as { connectionString?: string };
+      return [kind, rest];
+    }),
+  );
+  const { directConnection, ...rest } = connection;
+  const shown = directConnection ? { ...directConnection, pass: undefined } : directConnection;
+  return { ...rest, endpoints, ...(shown === undefined ? {} : { directConnection: shown }) };
 }

@@ -52,32 +52,42 @@ const endpointSchema = z.looseObject({
   connectionString: z.string().optional(),
 });
 
+const connectionSchema = z.looseObject({
+  id: z.string(),
+  name: z.string().optional(),
+  endpoints: z.looseObject({
+    direct: endpointSchema.optional(),
+    pooled: endpointSchema.optional(),
+    accelerate: endpointSchema.optional(),
+  }),
+  directConnection: z.looseObject({ host: z.string(), pass: z.string(), user: z.string() }).nullable().optional(),
+});
+export type PrismaConnection = z.output<typeof connectionSchema>;
+
 export const prismaDatabaseSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
   status: z.enum(["failure", "provisioning", "ready", "recovering"]),
-  connections: z
-    .array(
-      z.looseObject({
-        id: z.string(),
-        endpoints: z.looseObject({
-          direct: endpointSchema.optional(),
-          pooled: endpointSchema.optional(),
-          accelerate: endpointSchema.optional(),
-        }),
-        directConnection: z.looseObject({ host: z.string(), pass: z.string(), user: z.string() }).nullable().optional(),
-      }),
-    )
-    .default([]),
+  connections: z.array(connectionSchema).default([]),
   branchId: z.string().nullable().optional(),
   logicalId: z.string().nullable().optional(),
 });
 export type PrismaDatabase = z.output<typeof prismaDatabaseSchema>;
 
+const paginationSchema = z.object({ nextCursor: z.string().nullable(), hasMore: z.boolean() });
+
 export const prismaCreatedSchema = z.object({ data: prismaDatabaseSchema });
 export const prismaDatabaseListSchema = z.object({
   data: z.array(prismaDatabaseSchema),
-  pagination: z.object({ nextCursor: z.string().nullable(), hasMore: z.boolean() }).optional(),
+  pagination: paginationSchema.optional(),
+});
+
+/** The answer of `POST /v1/databases/{databaseId}/connections`: the only one with its strings. */
+export const prismaConnectionCreatedSchema = z.object({ data: connectionSchema });
+/** The answer of `GET /v1/databases/{databaseId}/connections`. */
+export const prismaConnectionListSchema = z.object({
+  data: z.array(connectionSchema.extend({ name: z.string() })),
+  pagination: paginationSchema,
 });
 
 export interface PrismaIdentity {
