@@ -39,7 +39,11 @@ const running = await startWorkers({
   logger,
   providers: env.data.WORKER_PROVIDERS,
   callbackSigningSecret: env.data.CALLBACK_SIGNING_SECRET,
-  tuning: { lockDurationMs: env.data.WORKER_LOCK_DURATION_MS, stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS },
+  tuning: {
+    lockDurationMs: env.data.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS,
+    identityLeaseMs: env.data.WORKER_IDENTITY_LEASE_MS,
+  },
 });
 logger.info({ providers: [...running.workers.keys()], pid: process.pid }, "worker ready");
 

@@ -27,6 +27,7 @@ import {
   provisioningPollMs,
 } from "./jobs/create-database/definition.ts";
 import { createDatabase } from "./jobs/create-database/handler.ts";
+import { type IdentityLocks, isIdentityBusy } from "./jobs/create-database/identity-lock.ts";
 
 export interface RunnerDeps {
   queues: QueueSet;
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   /** One client per configured account of this provider. */
   clients: ReadonlyMap<string, ProviderClient>;
   settings: ProviderSettings;
+  /** Serialise creates of one identity across every worker. */
+  locks: IdentityLocks;
   logger: Logger;
 }
 
@@ -46,7 +49,9 @@ export interface RunnerDeps {
  * - another retryable error with Retry-After (503, BRIDGEPORT's in-progress 409): this
  *   job waits that long, and no attempt is spent;
  * - any other retryable error: rethrown, and BullMQ backs off with full jitter;
- *   on the last attempt the job is parked before it is failed.
+ *   on the last attempt the job is parked before it is failed;
+ * - another job is creating the same database (its identity's lock is held): this job
+ *   waits a short jittered while, and no attempt is spent.
  */
 export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
   const { queues, provider, logger } = deps;
@@ -118,10 +123,14 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     try {
       const { outcome, database } = await createDatabase({
         client,
+        account: data.account,
+        locks: deps.locks,
         input,
         idempotencyKey: data.providerKey ?? id,
         rerun,
         createdEarlier: earlier?.created ?? false,
+        credentialsKept: earlier?.secrets !== undefined,
+        credentialsLabel: `provisioner-job-${id}`,
         signal,
       });
       // Prisma returns connection strings only in the create answer; keep them through the wait.
@@ -143,6 +152,11 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       return result;
     } catch (error) {
       if (error instanceof DelayedError) throw error;
+      if (isIdentityBusy(error)) {
+        log.debug({ waitMs: error.retryAfterMs }, "another job is creating this database; waiting");
+        await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+        throw new DelayedError();
+      }
       if (!isProviderError(error)) {
         // Not the provider's answer (a Redis blip, a bug): let BullMQ retry it, and say so.
         log.error(

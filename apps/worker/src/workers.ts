@@ -12,6 +12,7 @@ import { fullJitterDelay } from "./backoff.ts";
 import { startCallbackWorker } from "./callbacks.ts";
 import { parkFinalFailures, sweepUnparked } from "./dead-letter.ts";
 import type { JobData, JobResult } from "./jobs/create-database/definition.ts";
+import { createIdentityLocks } from "./jobs/create-database/identity-lock.ts";
 import { createRunner } from "./runner.ts";
 
 export interface WorkerTuning {
@@ -21,6 +22,8 @@ export interface WorkerTuning {
   stalledIntervalMs?: number;
   /** Stalls a job survives before it is failed. Default 5: a crash is not the job's fault. */
   maxStalledCount?: number;
+  /** How long a killed worker's identity lock keeps other jobs for that database waiting. Default 15 s. */
+  identityLeaseMs?: number;
 }
 
 export interface StartWorkersOptions {
@@ -71,6 +74,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const wanted = options.providers ?? providerNames.filter((p) => Object.keys(config.accounts[p]).length > 0);
   const workers = new Map<ProviderName, Worker<JobData, JobResult>>();
   const clients: ProviderClient[] = [];
+  const locks = createIdentityLocks({ connection, prefix: config.prefix, leaseMs: tuning.identityLeaseMs });
 
   for (const provider of wanted) {
     const settings = config.providers[provider];
@@ -82,7 +86,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     clients.push(...accountClients.values());
     const worker = new Worker<JobData, JobResult>(
       provider,
-      createRunner({ queues, provider, clients: accountClients, settings, logger }),
+      createRunner({ queues, provider, clients: accountClients, settings, locks, logger }),
       {
         connection,
         prefix: config.prefix,

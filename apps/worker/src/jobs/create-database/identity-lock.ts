@@ -1,0 +1,99 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { ProviderName } from "@provisioner/provider-client";
+import type { Redis } from "ioredis";
+
+// Exactly-once effect holds per identity (provider, account, where, name), not only per
+// key: jobs under different keys for one database must not look up and create at once.
+
+// Deletes or extends the lock only while it still holds this holder's token: a holder
+// that outlived its lease must not end or prolong its successor's.
+const releaseScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const renewScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+
+/** Another job holds the identity: wait `retryAfterMs`, then try again, spending no attempt. */
+export class IdentityBusyError extends Error {
+  override name = "IdentityBusyError";
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super("another job is creating this database");
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export const isIdentityBusy = (error: unknown): error is IdentityBusyError => error instanceof IdentityBusyError;
+
+export interface IdentityLocksOptions {
+  connection: Redis;
+  /** The queue prefix, so every worker of one deployment meets on the same keys. */
+  prefix: string;
+  /**
+   * How long a lock outlives a holder that stopped renewing it (a killed worker), so
+   * another worker takes over after at most this long. Renewed at a third of it. Default 15 s.
+   */
+  leaseMs?: number | undefined;
+  /** The longest wait before a job that found the lock held tries again. Default 1 s. */
+  busyRetryMaxMs?: number | undefined;
+}
+
+export interface Identity {
+  provider: ProviderName;
+  account: string;
+  /** The request's identity within the account (`identityKeyOf`): where and what name. */
+  key: string;
+}
+
+export interface IdentityLocks {
+  /**
+   * Runs `work` holding the identity's lock, released however `work` ends. Throws
+   * IdentityBusyError at once, without running `work`, when another holder has it. The
+   * signal `work` gets aborts when the lock is lost (a renewal found another holder).
+   */
+  hold<T>(identity: Identity, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+/** The lock's key: a hash, so no database name appears in Redis keys or logs. */
+export function identityLockKey(prefix: string, identity: Identity): string {
+  const digest = createHash("sha256")
+    .update(`${identity.provider}\u0000${identity.account}\u0000${identity.key}`)
+    .digest("hex");
+  return `${prefix}:identity-lock:${digest.slice(0, 40)}`;
+}
+
+export function createIdentityLocks(options: IdentityLocksOptions): IdentityLocks {
+  const { connection, prefix, leaseMs = 15_000, busyRetryMaxMs = 1_000 } = options;
+  if (!(leaseMs >= 30)) throw new RangeError(`identity lock leaseMs must be at least 30 ms, got ${leaseMs}`);
+  if (!(busyRetryMaxMs >= 1)) throw new RangeError(`busyRetryMaxMs must be at least 1 ms, got ${busyRetryMaxMs}`);
+
+  return {
+    async hold(identity, signal, work) {
+      const key = identityLockKey(prefix, identity);
+      const token = randomUUID();
+      if ((await connection.set(key, token, "PX", leaseMs, "NX")) !== "OK") {
+        // Not sooner than the holder could plausibly finish, not later than the lease ends.
+        const remainingMs = await connection.pttl(key);
+        const ceiling = Math.min(busyRetryMaxMs, remainingMs > 0 ? remainingMs : busyRetryMaxMs);
+        throw new IdentityBusyError(Math.ceil(ceiling / 2 + (Math.random() * ceiling) / 2));
+      }
+      const lost = new AbortController();
+      const renewal = setInterval(
+        () => {
+          connection.eval(renewScript, 1, key, token, leaseMs).then(
+            (renewed) => {
+              if (renewed === 0) lost.abort(new Error("identity lock lost to another holder"));
+            },
+            // A Redis blip: the next renewal tries again, well before the lease ends.
+            () => {},
+          );
+        },
+        Math.floor(leaseMs / 3),
+      );
+      try {
+        return await work(signal ? AbortSignal.any([signal, lost.signal]) : lost.signal);
+      } finally {
+        clearInterval(renewal);
+        // If this fails the lease still ends the lock; the job's outcome stands either way.
+        await connection.eval(releaseScript, 1, key, token).catch(() => {});
+      }
+    },
+  };
+}
