@@ -12,6 +12,7 @@ type Rejection = BulkResponse["rejected"][number];
 
 const bulkRoute = createRoute({
   method: "post",
+  operationId: "submitJobs",
   path: "/jobs/bulk",
   tags: ["jobs"],
   summary: "Queue up to 1,000 jobs; valid items are queued even when others are rejected",
@@ -25,6 +26,7 @@ const bulkRoute = createRoute({
 
 const batchRoute = createRoute({
   method: "get",
+  operationId: "getBatch",
   path: "/batches/{id}",
   tags: ["jobs"],
   summary: "Counts per status of a bulk request's jobs, and its dead items",

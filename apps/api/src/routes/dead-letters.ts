@@ -28,6 +28,7 @@ const base = { tags: ["dead letters"], ...scoped("dead-letters:manage") };
 const listRoute = createRoute({
   ...base,
   method: "get",
+  operationId: "listDeadLetters",
   path: "/dead-letters",
   summary: "What died and why, oldest first",
   request: { query: listDeadLettersQuerySchema },
@@ -37,6 +38,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   ...base,
   method: "get",
+  operationId: "getDeadLetter",
   path: "/dead-letters/{id}",
   summary: "One dead letter: every attempt's error and the original request (no secrets)",
   request: { params: idParamSchema },
@@ -46,6 +48,7 @@ const getRoute = createRoute({
 const replayOneRoute = createRoute({
   ...base,
   method: "post",
+  operationId: "replayDeadLetter",
   path: "/dead-letters/{id}/replay",
   summary: "Queue a dead job again with fresh attempts and the same idempotency key",
   request: {
@@ -61,6 +64,7 @@ const replayOneRoute = createRoute({
 const replayManyRoute = createRoute({
   ...base,
   method: "post",
+  operationId: "replayDeadLetters",
   path: "/dead-letters/replay",
   summary: "Replay every dead letter of a provider, of a kind, or all of them",
   request: { body: { required: true, content: { "application/json": { schema: replayManySchema } } } },
@@ -73,6 +77,7 @@ const replayManyRoute = createRoute({
 const discardRoute = createRoute({
   ...base,
   method: "delete",
+  operationId: "discardDeadLetter",
   path: "/dead-letters/{id}",
   summary: "Discard a dead letter (the failed job stays until its retention ends)",
   request: { params: idParamSchema },

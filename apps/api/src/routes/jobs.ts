@@ -17,6 +17,7 @@ import { json, scoped } from "./common.ts";
 
 const submitRoute = createRoute({
   method: "post",
+  operationId: "submitJob",
   path: "/jobs",
   tags: ["jobs"],
   summary: "Queue one create-database job",
@@ -34,6 +35,7 @@ const submitRoute = createRoute({
 
 const getRoute = createRoute({
   method: "get",
+  operationId: "getJob",
   path: "/jobs/{id}",
   tags: ["jobs"],
   summary: "A job's status, attempts, errors and result (no secrets)",
@@ -44,6 +46,7 @@ const getRoute = createRoute({
 
 const listRoute = createRoute({
   method: "get",
+  operationId: "listJobs",
   path: "/jobs",
   tags: ["jobs"],
   summary: "List jobs, newest first per provider",
@@ -57,6 +60,7 @@ const listRoute = createRoute({
 
 const secretsRoute = createRoute({
   method: "get",
+  operationId: "getJobSecrets",
   path: "/jobs/{id}/secrets",
   tags: ["jobs"],
   summary: "A job's decrypted secret inputs and result secrets",

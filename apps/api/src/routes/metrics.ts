@@ -7,6 +7,7 @@ import { scoped } from "./common.ts";
 
 const metricsRoute = createRoute({
   method: "get",
+  operationId: "getMetrics",
   path: "/metrics",
   tags: ["health"],
   summary: "Prometheus metrics: jobs by provider and status, dead letters, Redis, HTTP requests",
