@@ -10,7 +10,7 @@ import {
   replayDeadLetters,
 } from "@provisioner/queue";
 import { createRouter, validationError } from "../context.ts";
-import { ApiError, errorResponses, notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import {
   deadLetterListSchema,
   deadLetterViewSchema,
@@ -21,7 +21,7 @@ import {
   replayManySchema,
   replayOneSchema,
 } from "../schemas.ts";
-import { json, scoped } from "./common.ts";
+import { guardedErrors, json, noContent, scoped } from "./common.ts";
 
 const base = { tags: ["dead letters"], ...scoped("dead-letters:manage") };
 
@@ -32,7 +32,7 @@ const listRoute = createRoute({
   path: "/dead-letters",
   summary: "What died and why, oldest first",
   request: { query: listDeadLettersQuerySchema },
-  responses: { 200: json(deadLetterListSchema, "A page of dead letters."), ...errorResponses(400, 401, 403, 503) },
+  responses: { 200: json(deadLetterListSchema, "A page of dead letters."), ...guardedErrors() },
 });
 
 const getRoute = createRoute({
@@ -42,7 +42,7 @@ const getRoute = createRoute({
   path: "/dead-letters/{id}",
   summary: "One dead letter: every attempt's error and the original request (no secrets)",
   request: { params: idParamSchema },
-  responses: { 200: json(deadLetterViewSchema, "The dead letter."), ...errorResponses(401, 403, 404, 503) },
+  responses: { 200: json(deadLetterViewSchema, "The dead letter."), ...guardedErrors(404) },
 });
 
 const replayOneRoute = createRoute({
@@ -57,7 +57,7 @@ const replayOneRoute = createRoute({
   },
   responses: {
     202: json(replayedSchema, "Queued again under the same id."),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503),
+    ...guardedErrors(404, 409, 415),
   },
 });
 
@@ -70,7 +70,7 @@ const replayManyRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: replayManySchema } } } },
   responses: {
     202: json(replayedManySchema, "Queued again."),
-    ...errorResponses(400, 401, 403, 413, 415, 503),
+    ...guardedErrors(415),
   },
 });
 
@@ -81,7 +81,7 @@ const discardRoute = createRoute({
   path: "/dead-letters/{id}",
   summary: "Discard a dead letter (the failed job stays until its retention ends)",
   request: { params: idParamSchema },
-  responses: { 204: { description: "Discarded." }, ...errorResponses(401, 403, 404, 503) },
+  responses: { 204: noContent("Discarded."), ...guardedErrors(404) },
 });
 
 export function deadLetterRoutes(queues: QueueSet) {
