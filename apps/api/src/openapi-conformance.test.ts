@@ -1,17 +1,17 @@
 // Drives the API through an independent, ajv-based OpenAPI validator (openapi-backend, as a
 // proxy like Prism would): every request the API takes must be valid by /openapi.json, and
 // every answer must be declared there (status, media type, body, headers).
-import { Validator } from "@seriousme/openapi-schema-validator";
+
 import { type AttemptError, createRedisConnection, openQueues, recordDeadLetter } from "@provisioner/queue";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import ajvFormats from "ajv-formats";
 import { fullFormats } from "ajv-formats/dist/formats.js";
 import { UnrecoverableError, Worker } from "bullmq";
 import { OpenAPIBackend, type Operation, SetMatchType } from "openapi-backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "./app.ts";
 import {
-  bridgeportInput,
   type Json,
   jsonRequest,
   readerToken,
@@ -22,6 +22,9 @@ import {
   testConfig,
   testTokens,
 } from "./test-support.ts";
+
+// ajv-formats is CommonJS: its plugin is the module itself, typed as its `default`.
+const addFormats = ajvFormats.default;
 
 let api: TestApi;
 let document: Json;
@@ -70,7 +73,15 @@ function declaredResponse(operation: Operation, status: number): Json {
 }
 
 /** Sends one request through the app, checking it and its answer against the document. */
-async function exchange({ method, path, body, headers = {}, token, invalid, app = api.app }: Exchange): Promise<Answer> {
+async function exchange({
+  method,
+  path,
+  body,
+  headers = {},
+  token,
+  invalid,
+  app = api.app,
+}: Exchange): Promise<Answer> {
   const init = jsonRequest(method, body, token === undefined ? undefined : token, headers);
   const url = new URL(path, "http://api.test");
   const request = {
@@ -94,7 +105,11 @@ async function exchange({ method, path, body, headers = {}, token, invalid, app 
   const res = await app.request(path, init);
   const text = await res.text();
   const mediaType = res.headers.get("content-type")?.split(";")[0]?.trim();
-  const answer: Answer = { status: res.status, body: mediaType === "application/json" ? JSON.parse(text) : text, violations };
+  const answer: Answer = {
+    status: res.status,
+    body: mediaType === "application/json" ? JSON.parse(text) : text,
+    violations,
+  };
   const declared = declaredResponse(operation, res.status);
   if (!declared) {
     violations.push(`${name}: status ${res.status} is not declared`);
@@ -154,9 +169,7 @@ describe("the OpenAPI document", () => {
 
   it("gives every operation an operationId, and the bodies of the submissions examples", () => {
     const operations = openapi.getOperations();
-    expect(operations.filter((operation) => !operation.operationId).map((op) => `${op.method} ${op.path}`)).toEqual(
-      [],
-    );
+    expect(operations.filter((operation) => !operation.operationId).map((op) => `${op.method} ${op.path}`)).toEqual([]);
     const withExamples = operations.filter((operation) => examplesOf(operation).length > 0).map((op) => op.path);
     expect(withExamples).toEqual(expect.arrayContaining(["/v1/jobs", "/v1/jobs/bulk"]));
   });
@@ -166,7 +179,8 @@ describe("the OpenAPI document", () => {
 function examplesOf(operation: Operation): unknown[] {
   const media: Json = (operation.requestBody as Json)?.content?.["application/json"];
   if (!media) return [];
-  const fromSchema: Json[] = media.schema?.examples ?? (media.schema?.example === undefined ? [] : [media.schema.example]);
+  const fromSchema: Json[] =
+    media.schema?.examples ?? (media.schema?.example === undefined ? [] : [media.schema.example]);
   const fromMedia = Object.values(media.examples ?? {}).map((example: Json) => example.value);
   return [...fromSchema, ...fromMedia, ...(media.example === undefined ? [] : [media.example])];
 }
@@ -210,3 +224,194 @@ describe("requests and answers conform to the document", () => {
     expect(answer?.body.error.field).toBe("idempotencyKey");
   });
 });
+
+describe("typical requests and their errors conform to the document", () => {
+  it("queues a bulk request, rejects its bad items one by one, and reads the batch and its jobs", async () => {
+    const artie = { name: "conform_artie", connector: { environmentUUID: "0F8FAD5B-D9CB-469F-A165-70867728950E" } };
+    const [bulk, partlyBad] = await conform(
+      {
+        method: "POST",
+        path: "/v1/jobs/bulk",
+        body: {
+          jobs: [
+            { provider: "postgres", input: { name: "conform_bulk_a" }, callbackUrl: "https://hooks.example.com/x?y=1" },
+            { provider: "artie", input: artie, idempotencyKey: "bulk-artie" },
+          ],
+        },
+        expect: 202,
+      },
+      // The document types every item as a JobRequest, so it refuses this one; the API takes
+      // the request and rejects the bad item alone.
+      {
+        method: "POST",
+        path: "/v1/jobs/bulk",
+        body: {
+          jobs: [
+            { provider: "postgres", input: { name: "conform_bulk_b" } },
+            { provider: "postgres", input: { name: "not a name" } },
+          ],
+        },
+        invalid: true,
+        expect: 202,
+      },
+    );
+    expect(partlyBad?.body.rejected).toEqual([
+      { index: 1, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "input.name" }) },
+    ]);
+    const jobId = bulk?.body.jobs[0].id as string;
+    await conform(
+      { method: "GET", path: `/v1/batches/${bulk?.body.batchId}`, expect: 200 },
+      { method: "GET", path: "/v1/batches/no-such-batch", expect: 404 },
+      { method: "GET", path: `/v1/jobs/${jobId}`, expect: 200 },
+      { method: "GET", path: `/v1/jobs/${jobId}/secrets`, expect: 200 },
+      { method: "GET", path: "/v1/jobs/no-such-job", expect: 404 },
+      { method: "GET", path: "/v1/jobs?provider=postgres&status=queued&limit=5", expect: 200 },
+      { method: "GET", path: "/v1/jobs?limit=0", invalid: true, expect: 400 },
+      { method: "GET", path: `/v1/jobs/${"x".repeat(201)}`, invalid: true, expect: 400 },
+    );
+  });
+
+  it("lists, shows, replays and discards dead letters", async () => {
+    const ids: string[] = [];
+    for (const name of ["conform_dead_a", "conform_dead_b", "conform_dead_c"]) {
+      const [queued] = await conform({
+        method: "POST",
+        path: "/v1/jobs",
+        body: { provider: "postgres", input: { name } },
+        expect: 202,
+      });
+      ids.push(queued?.body.id);
+    }
+    await failEveryPostgresJob(ids);
+    const [a, b, c] = ids as [string, string, string];
+    await conform(
+      { method: "GET", path: "/v1/dead-letters?provider=postgres&kind=invalid&limit=10", expect: 200 },
+      { method: "GET", path: `/v1/dead-letters/${a}`, expect: 200 },
+      { method: "GET", path: "/v1/dead-letters/no-such-job", expect: 404 },
+      { method: "POST", path: `/v1/dead-letters/${a}/replay`, body: { input: { name: "conform_fixed" } }, expect: 202 },
+      {
+        method: "POST",
+        path: `/v1/dead-letters/${b}/replay`,
+        body: { input: { name: "no good" } },
+
+        expect: 400,
+      },
+      { method: "DELETE", path: `/v1/dead-letters/${b}`, expect: 204 },
+      { method: "DELETE", path: `/v1/dead-letters/${b}`, expect: 404 },
+      { method: "POST", path: "/v1/dead-letters/replay", body: { provider: "postgres" }, expect: 202 },
+      { method: "POST", path: "/v1/dead-letters/replay", body: { kind: "nope" }, invalid: true, expect: 400 },
+      { method: "GET", path: `/v1/jobs/${c}`, expect: 200 },
+    );
+  });
+
+  it("answers bad input, bad tokens, missing scopes and unknown ids with the documented envelope", async () => {
+    const valid = { provider: "postgres", input: { name: "conform_errors" } };
+    const [spaced] = await conform(
+      { method: "POST", path: "/v1/jobs", body: { provider: "postgres", input: {} }, invalid: true, expect: 400 },
+      {
+        method: "POST",
+        path: "/v1/jobs",
+        body: { ...valid, callbackUrl: "https://hooks.example.com/a b" },
+        invalid: true,
+        expect: 400,
+      },
+      { method: "POST", path: "/v1/jobs", body: valid, token: null, expect: 401 },
+      { method: "POST", path: "/v1/jobs", body: valid, token: "wrong-token", expect: 401 },
+      { method: "POST", path: "/v1/jobs", body: valid, token: readerToken, expect: 403 },
+      { method: "GET", path: "/v1/dead-letters", token: readerToken, expect: 403 },
+      {
+        method: "POST",
+        path: "/v1/events/no-such-source",
+        body: { type: "t", timestamp: "2026-01-01T00:00:00Z", data: {} },
+        headers: { "webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": "v1,x" },
+        token: null,
+        expect: 404,
+      },
+    );
+    expect(spaced?.body.error.code).toBe("VALIDATION_ERROR");
+    await conform(
+      { method: "POST", path: "/v1/jobs", body: "{not json", invalid: true, expect: 400 },
+      {
+        method: "POST",
+        path: "/v1/jobs",
+        body: "plain",
+        headers: { "content-type": "text/plain" },
+        invalid: true,
+        expect: 415,
+      },
+    );
+  });
+
+  it("answers 413 for an oversize body and 503 while Redis is down, as documented", async () => {
+    const small = createApp({ queues: api.queues, tokens: testTokens, logger: silentLogger, bodyLimitBytes: 64 });
+    const body = { provider: "postgres", input: { name: "conform_big" }, metadata: { note: "x".repeat(100) } };
+    await conform({ method: "POST", path: "/v1/jobs", body, app: small, expect: 413 });
+
+    const unreachable = createRedisConnection("redis://127.0.0.1:1", "api");
+    unreachable.on("error", () => {});
+    const queues = openQueues(testConfig(), unreachable);
+    try {
+      const down = createApp({ queues, tokens: testTokens, logger: silentLogger });
+      await conform(
+        {
+          method: "POST",
+          path: "/v1/jobs",
+          body: { provider: "postgres", input: { name: "conform_down" } },
+          app: down,
+          expect: 503,
+        },
+        { method: "GET", path: "/v1/dead-letters", app: down, expect: 503 },
+        { method: "GET", path: "/readyz", token: null, app: down, expect: 503 },
+      );
+    } finally {
+      unreachable.disconnect();
+      await queues.close();
+    }
+  });
+
+  it("answers health, readiness and metrics as documented", async () => {
+    await conform(
+      { method: "GET", path: "/healthz", token: null, expect: 200 },
+      { method: "GET", path: "/readyz", token: null, expect: 200 },
+      { method: "GET", path: "/metrics", expect: 200 },
+      { method: "GET", path: "/metrics", token: null, expect: 401 },
+    );
+  });
+});
+
+/** Fails every waiting postgres job for good with a bare worker, and records the given ones as dead letters. */
+async function failEveryPostgresJob(ids: readonly string[]): Promise<void> {
+  const queue = api.queues.byProvider.postgres;
+  const connection = createRedisConnection(redisUrl, "worker");
+  const worker = new Worker(
+    "postgres",
+    async () => {
+      throw new UnrecoverableError("refused");
+    },
+    { connection, prefix: api.queues.config.prefix },
+  );
+  try {
+    const deadline = Date.now() + 10_000;
+    for (const id of ids) {
+      while ((await queue.getJobState(id)) !== "failed") {
+        if (Date.now() > deadline) throw new Error(`job ${id} did not fail in time`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  } finally {
+    await worker.close();
+    await connection.quit();
+  }
+  const reason: AttemptError = {
+    at: new Date().toISOString(),
+    attempt: 1,
+    kind: "invalid",
+    retryable: false,
+    message: "refused",
+  };
+  for (const id of ids) {
+    const job = await queue.getJob(id);
+    if (!job) throw new Error(`job ${id} is gone`);
+    await recordDeadLetter(api.queues, job, reason);
+  }
+}
