@@ -77,13 +77,39 @@ export function errorResponse(c: Context, error: ApiError): Response {
   return c.json(body, statusOfCode[error.code], headersOfCode[error.code]);
 }
 
-/** The documented error responses of a route, by status. */
+/** What every response carries (middleware sets it), as the document declares it. */
+export const everyResponseHeaders = {
+  "x-request-id": {
+    description:
+      "The request's id: the caller's own when short and plain, else a fresh one. Quote it when reporting a problem.",
+    required: true,
+    schema: { type: "string" as const },
+  },
+};
+
+/** The headers every response of a status carries: the request id, and those its codes always set. */
+function headersOfStatus(status: number) {
+  const headers: Record<string, { description: string; required: boolean; schema: { type: "string" } }> = {
+    ...everyResponseHeaders,
+  };
+  for (const [code, codeStatus] of Object.entries(statusOfCode) as [ErrorCode, number][]) {
+    if (codeStatus !== status) continue;
+    for (const name of Object.keys(headersOfCode[code] ?? {})) {
+      headers[name] = { description: `Sent with ${code}.`, required: true, schema: { type: "string" } };
+    }
+  }
+  return headers;
+}
+
+/** The documented error responses of a route, by status; 500 INTERNAL can answer anything, so it is always there. */
 export function errorResponses<const S extends ContentfulStatusCode>(...statuses: S[]) {
   const content = { "application/json": { schema: errorBodySchema } };
-  return Object.fromEntries(statuses.map((status) => [status, { description: codesOf(status), content }])) as Record<
-    S,
-    { description: string; content: typeof content }
-  >;
+  return Object.fromEntries(
+    [...statuses, 500].map((status) => [
+      status,
+      { description: codesOf(status), headers: headersOfStatus(status), content },
+    ]),
+  ) as Record<S | 500, { description: string; headers: ReturnType<typeof headersOfStatus>; content: typeof content }>;
 }
 
 const codesOf = (status: number) =>

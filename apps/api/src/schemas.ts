@@ -2,8 +2,15 @@
 // Schemas from other packages may predate the `.openapi()` extension (zod 4 copies methods onto each
 // instance when it is made), so they are used as they are, never `.openapi()`-ed here.
 import { z } from "@hono/zod-openapi";
-import { errorKinds, type ProviderName, providerInputSchemas, providerNames } from "@provisioner/provider-client";
+import {
+  errorKinds,
+  matching,
+  type ProviderName,
+  providerInputSchemas,
+  providerNames,
+} from "@provisioner/provider-client";
 import { attemptErrorSchema, jobStatuses } from "@provisioner/queue";
+import { fullFormats } from "ajv-formats/dist/formats.js";
 import { errorCodeSchema } from "./errors.ts";
 
 export const maxBulkJobs = 1000;
@@ -12,11 +19,21 @@ export const maxMetadataKeys = 32;
 export const providerSchema = z.enum(providerNames);
 export const jobStatusSchema = z.enum(jobStatuses);
 export const deadLetterKindSchema = z.enum([...errorKinds, "expired"]);
-export const idempotencyKeySchema = z
-  .string()
+// No control characters (Unicode category Cc), spelled as the C0 and C1 ranges and DEL rather
+// than `\P{Cc}`, so that pattern dialects without Unicode property escapes read it the same.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+export const idempotencyKeySchema = matching(/^[^\x00-\x1F\x7F-\x9F]+$/u, "must not contain control characters")
   .min(1)
-  .max(255)
-  .regex(/^\P{Cc}+$/u, "must not contain control characters");
+  .max(255);
+
+// The document says `format: uri`, which validators check as RFC 3986 (ajv-formats' `uri`);
+// WHATWG parsing alone (z.url) also takes spaces, non-ASCII and bad %-escapes, so the API
+// runs the very check the validators run, and refuses what the document refuses.
+const isRfc3986Uri = fullFormats.uri as (value: string) => boolean;
+const callbackUrlSchema = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine(isRfc3986Uri, "must be a URI (RFC 3986): percent-encode spaces and non-ASCII characters");
 
 const metadataSchema = z
   .record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
@@ -34,10 +51,7 @@ const jobRequestFields = {
     description:
       "Repeats with this key return the existing job. Default: derived from provider, account, database name and where it goes. The `Idempotency-Key` header is an alternative.",
   }),
-  callbackUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .optional(),
+  callbackUrl: callbackUrlSchema.optional(),
   metadata: metadataSchema.optional(),
 };
 
@@ -57,7 +71,16 @@ export const jobRequestSchema = z
     jobRequestFor("prisma"),
     jobRequestFor("postgres"),
   ])
-  .openapi("JobRequest", { description: "One create-database request; `input` is the provider's create body." });
+  .openapi("JobRequest", {
+    description: "One create-database request; `input` is the provider's create body.",
+    example: {
+      provider: "postgres",
+      input: { name: "tenant_acme" },
+      idempotencyKey: "signup-8421",
+      callbackUrl: "https://hooks.example.com/provisioner",
+      metadata: { tenant: "acme" },
+    },
+  });
 export type JobRequest = z.output<typeof jobRequestSchema>;
 
 export const idempotencyHeaderSchema = z.object({
@@ -75,7 +98,14 @@ export const bulkRequestSchema = z
       .max(maxBulkJobs)
       .openapi({ items: { $ref: "#/components/schemas/JobRequest" } }),
   })
-  .openapi("BulkRequest");
+  .openapi("BulkRequest", {
+    example: {
+      jobs: [
+        { provider: "postgres", input: { name: "tenant_north" }, metadata: { region: "north" } },
+        { provider: "postgres", input: { name: "tenant_south" }, metadata: { region: "south" } },
+      ],
+    },
+  });
 
 export const submittedSchema = z
   .object({ id: z.string(), status: jobStatusSchema, deduplicated: z.boolean() })

@@ -14,6 +14,7 @@ export { type ProviderName, providerNames } from "./provider-names.ts";
 export { logicalIdFor } from "./providers/prisma.ts";
 export type { ArtieCreateInput } from "./schemas/artie.ts";
 export type { BridgeportCreateInput } from "./schemas/bridgeport.ts";
+export { matching } from "./schemas/documented.ts";
 export type { PostgresCreateInput } from "./schemas/postgres.ts";
 export type { PrismaCreateInput } from "./schemas/prisma.ts";
 export type * from "./types.ts";

@@ -2,16 +2,17 @@ import { randomUUID } from "node:crypto";
 import { createRoute, type z } from "@hono/zod-openapi";
 import { getBatch, type QueueSet, recordBatch, type SubmitRequest, submitJobs } from "@provisioner/queue";
 import { createRouter, validationError } from "../context.ts";
-import { ApiError, errorResponses, notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import { batchViewSchema, bulkRequestSchema, bulkResponseSchema, idParamSchema, jobRequestSchema } from "../schemas.ts";
 import { keyReused, toSubmitRequest } from "../submission.ts";
-import { json, scoped } from "./common.ts";
+import { guardedErrors, json, scoped } from "./common.ts";
 
 type BulkResponse = z.infer<typeof bulkResponseSchema>;
 type Rejection = BulkResponse["rejected"][number];
 
 const bulkRoute = createRoute({
   method: "post",
+  operationId: "submitJobs",
   path: "/jobs/bulk",
   tags: ["jobs"],
   summary: "Queue up to 1,000 jobs; valid items are queued even when others are rejected",
@@ -19,18 +20,19 @@ const bulkRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: bulkRequestSchema } } } },
   responses: {
     202: json(bulkResponseSchema, "Every valid item is queued (or answered by its existing job)."),
-    ...errorResponses(400, 401, 403, 413, 415, 503),
+    ...guardedErrors(415),
   },
 });
 
 const batchRoute = createRoute({
   method: "get",
+  operationId: "getBatch",
   path: "/batches/{id}",
   tags: ["jobs"],
   summary: "Counts per status of a bulk request's jobs, and its dead items",
   ...scoped("jobs:read"),
   request: { params: idParamSchema },
-  responses: { 200: json(batchViewSchema, "The batch."), ...errorResponses(401, 403, 404, 503) },
+  responses: { 200: json(batchViewSchema, "The batch."), ...guardedErrors(404) },
 });
 
 const rejection = (index: number, error: ApiError): Rejection => ({

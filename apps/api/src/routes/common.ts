@@ -1,4 +1,5 @@
 import { requireScope, type Scope } from "../auth.ts";
+import { errorResponses, everyResponseHeaders } from "../errors.ts";
 
 /**
  * What a route needs to be guarded by `scope`: the check itself and the `bearerAuth`
@@ -14,5 +15,17 @@ export const scoped = (scope: Scope) => ({
 /** A documented JSON response. */
 export const json = <T>(schema: T, description: string) => ({
   description,
+  headers: everyResponseHeaders,
   content: { "application/json": { schema } },
 });
+
+/** A documented response without a body. */
+export const noContent = (description: string) => ({ description, headers: everyResponseHeaders });
+
+/**
+ * The error responses of a bearer-authenticated `/v1` route: what app.ts's middleware can
+ * answer before any handler runs (400 for a body that is not JSON or a bad parameter, 401,
+ * 403, 413, 503), and the route's own. Declared here once so no route forgets one.
+ */
+export const guardedErrors = <const S extends 404 | 409 | 415>(...own: S[]) =>
+  errorResponses<400 | 401 | 403 | 413 | 503 | S>(400, 401, 403, 413, 503, ...own);

@@ -10,7 +10,7 @@ import {
   replayDeadLetters,
 } from "@provisioner/queue";
 import { createRouter, validationError } from "../context.ts";
-import { ApiError, errorResponses, notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import {
   deadLetterListSchema,
   deadLetterViewSchema,
@@ -21,31 +21,34 @@ import {
   replayManySchema,
   replayOneSchema,
 } from "../schemas.ts";
-import { json, scoped } from "./common.ts";
+import { guardedErrors, json, noContent, scoped } from "./common.ts";
 
 const base = { tags: ["dead letters"], ...scoped("dead-letters:manage") };
 
 const listRoute = createRoute({
   ...base,
   method: "get",
+  operationId: "listDeadLetters",
   path: "/dead-letters",
   summary: "What died and why, oldest first",
   request: { query: listDeadLettersQuerySchema },
-  responses: { 200: json(deadLetterListSchema, "A page of dead letters."), ...errorResponses(400, 401, 403, 503) },
+  responses: { 200: json(deadLetterListSchema, "A page of dead letters."), ...guardedErrors() },
 });
 
 const getRoute = createRoute({
   ...base,
   method: "get",
+  operationId: "getDeadLetter",
   path: "/dead-letters/{id}",
   summary: "One dead letter: every attempt's error and the original request (no secrets)",
   request: { params: idParamSchema },
-  responses: { 200: json(deadLetterViewSchema, "The dead letter."), ...errorResponses(401, 403, 404, 503) },
+  responses: { 200: json(deadLetterViewSchema, "The dead letter."), ...guardedErrors(404) },
 });
 
 const replayOneRoute = createRoute({
   ...base,
   method: "post",
+  operationId: "replayDeadLetter",
   path: "/dead-letters/{id}/replay",
   summary: "Queue a dead job again with fresh attempts and the same idempotency key",
   request: {
@@ -54,29 +57,31 @@ const replayOneRoute = createRoute({
   },
   responses: {
     202: json(replayedSchema, "Queued again under the same id."),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503),
+    ...guardedErrors(404, 409, 415),
   },
 });
 
 const replayManyRoute = createRoute({
   ...base,
   method: "post",
+  operationId: "replayDeadLetters",
   path: "/dead-letters/replay",
   summary: "Replay every dead letter of a provider, of a kind, or all of them",
   request: { body: { required: true, content: { "application/json": { schema: replayManySchema } } } },
   responses: {
     202: json(replayedManySchema, "Queued again."),
-    ...errorResponses(400, 401, 403, 413, 415, 503),
+    ...guardedErrors(415),
   },
 });
 
 const discardRoute = createRoute({
   ...base,
   method: "delete",
+  operationId: "discardDeadLetter",
   path: "/dead-letters/{id}",
   summary: "Discard a dead letter (the failed job stays until its retention ends)",
   request: { params: idParamSchema },
-  responses: { 204: { description: "Discarded." }, ...errorResponses(401, 403, 404, 503) },
+  responses: { 204: noContent("Discarded."), ...guardedErrors(404) },
 });
 
 export function deadLetterRoutes(queues: QueueSet) {

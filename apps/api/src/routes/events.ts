@@ -77,6 +77,7 @@ function checkInputs(planned: { trigger: number; request: SubmitRequest }[]): vo
 export function eventRoutes(queues: QueueSet) {
   const route = createRoute({
     method: "post",
+    operationId: "receiveEvent",
     path: "/events/{source}",
     tags: ["events"],
     summary: "Take a signed event; configured triggers turn it into jobs",

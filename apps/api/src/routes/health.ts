@@ -11,6 +11,7 @@ const readinessTimeoutMs = 1_000;
 
 const healthRoute = createRoute({
   method: "get",
+  operationId: "checkLiveness",
   path: "/healthz",
   tags: ["health"],
   summary: "Liveness: the process answers",
@@ -19,6 +20,7 @@ const healthRoute = createRoute({
 
 const readyRoute = createRoute({
   method: "get",
+  operationId: "checkReadiness",
   path: "/readyz",
   tags: ["health"],
   summary: "Readiness: Redis answers PING within a second",

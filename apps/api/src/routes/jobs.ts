@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJobs } from "@provisioner/queue";
 import { createRouter } from "../context.ts";
-import { ApiError, errorResponses, notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import {
   idempotencyHeaderSchema,
   idParamSchema,
@@ -13,10 +13,11 @@ import {
   submittedSchema,
 } from "../schemas.ts";
 import { keyReused, toSubmitRequest } from "../submission.ts";
-import { json, scoped } from "./common.ts";
+import { guardedErrors, json, scoped } from "./common.ts";
 
 const submitRoute = createRoute({
   method: "post",
+  operationId: "submitJob",
   path: "/jobs",
   tags: ["jobs"],
   summary: "Queue one create-database job",
@@ -28,22 +29,24 @@ const submitRoute = createRoute({
   responses: {
     202: json(submittedSchema, "Queued."),
     200: json(submittedSchema, "A job already stood for this idempotency key; it is returned."),
-    ...errorResponses(400, 401, 403, 409, 413, 415, 503),
+    ...guardedErrors(409, 415),
   },
 });
 
 const getRoute = createRoute({
   method: "get",
+  operationId: "getJob",
   path: "/jobs/{id}",
   tags: ["jobs"],
   summary: "A job's status, attempts, errors and result (no secrets)",
   ...scoped("jobs:read"),
   request: { params: idParamSchema },
-  responses: { 200: json(jobViewSchema, "The job."), ...errorResponses(401, 403, 404, 503) },
+  responses: { 200: json(jobViewSchema, "The job."), ...guardedErrors(404) },
 });
 
 const listRoute = createRoute({
   method: "get",
+  operationId: "listJobs",
   path: "/jobs",
   tags: ["jobs"],
   summary: "List jobs, newest first per provider",
@@ -51,18 +54,19 @@ const listRoute = createRoute({
   request: { query: listJobsQuerySchema },
   responses: {
     200: json(jobListSchema, "A page of jobs; pass `nextCursor` as `cursor` for the next one."),
-    ...errorResponses(400, 401, 403, 503),
+    ...guardedErrors(),
   },
 });
 
 const secretsRoute = createRoute({
   method: "get",
+  operationId: "getJobSecrets",
   path: "/jobs/{id}/secrets",
   tags: ["jobs"],
   summary: "A job's decrypted secret inputs and result secrets",
   ...scoped("secrets:read"),
   request: { params: idParamSchema },
-  responses: { 200: json(jobSecretsSchema, "The secrets."), ...errorResponses(401, 403, 404, 503) },
+  responses: { 200: json(jobSecretsSchema, "The secrets."), ...guardedErrors(404) },
 });
 
 export function jobRoutes(queues: QueueSet) {

@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authenticate, type TokenResolver } from "../auth.ts";
 import { createRouter } from "../context.ts";
-import { errorResponses } from "../errors.ts";
+import { errorResponses, everyResponseHeaders } from "../errors.ts";
 import type { ApiMetrics } from "../metrics.ts";
 import { scoped } from "./common.ts";
 
 const metricsRoute = createRoute({
   method: "get",
+  operationId: "getMetrics",
   path: "/metrics",
   tags: ["health"],
   summary: "Prometheus metrics: jobs by provider and status, dead letters, Redis, HTTP requests",
@@ -16,6 +17,7 @@ const metricsRoute = createRoute({
   responses: {
     200: {
       description: "The Prometheus text format (version 0.0.4).",
+      headers: everyResponseHeaders,
       content: { "text/plain": { schema: z.string() } },
     },
     ...errorResponses(401, 403),

@@ -1,16 +1,17 @@
 import { z } from "zod";
+import { guid } from "./documented.ts";
 
 /** `PayloadsConnectorPayload` of Artie's OpenAPI document (v1.0.76). */
 export const artieConnectorSchema = z.strictObject({
   dataPlaneName: z.string().optional(),
   defaultDatabase: z.string().nullable().optional(),
-  environmentUUID: z.guid().nullable().optional(),
+  environmentUUID: guid().nullable().optional(),
   label: z.string().optional(),
-  privateLinkUUID: z.guid().nullable().optional(),
+  privateLinkUUID: guid().nullable().optional(),
   /** Free-form destination settings; holds credentials, so it is a secret field. */
   sharedConfig: z.record(z.string(), z.unknown()).nullable().optional(),
-  snapshotPrivateLinkUUID: z.guid().nullable().optional(),
-  sshTunnelUUID: z.guid().nullable().optional(),
+  snapshotPrivateLinkUUID: guid().nullable().optional(),
+  sshTunnelUUID: guid().nullable().optional(),
   type: z.string().optional(),
   uuid: z.string().optional(),
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { matching } from "./documented.ts";
 
-const idPattern = (prefix: string) => new RegExp(`^(${prefix}_)?([cC][^\\s-]{8,}|[a-z0-9]+)$`);
+const idPattern = (prefix: string) => new RegExp(`^(${prefix}_)?([cC][^\\s-]{8,}|[a-z0-9]+)$`, "u");
 
 /**
  * The body of Prisma's `POST /v1/databases`, as `@prisma/management-api-sdk` 1.80 types it
@@ -8,7 +9,7 @@ const idPattern = (prefix: string) => new RegExp(`^(${prefix}_)?([cC][^\\s-]{8,}
  */
 export const prismaCreateInputSchema = z
   .strictObject({
-    projectId: z.string().regex(idPattern("proj"), "is not a Prisma project id"),
+    projectId: matching(idPattern("proj"), "is not a Prisma project id"),
     region: z
       .enum(["us-east-1", "us-west-1", "eu-west-3", "eu-central-1", "ap-northeast-1", "ap-southeast-1", "inherit"])
       .optional(),
@@ -19,12 +20,12 @@ export const prismaCreateInputSchema = z
         z.strictObject({ type: z.literal("empty") }),
         z.strictObject({
           type: z.literal("backup"),
-          databaseId: z.string().regex(idPattern("db")),
+          databaseId: matching(idPattern("db"), "is not a Prisma database id"),
           backupId: z.string().min(1),
         }),
         z.strictObject({
           type: z.literal("database"),
-          databaseId: z.string().regex(idPattern("db")),
+          databaseId: matching(idPattern("db"), "is not a Prisma database id"),
         }),
       ])
       .optional(),
