@@ -57,6 +57,8 @@ export async function startHarness(
     providers?: Record<string, unknown>;
     redisUrl?: string;
     callbackSigningSecret?: string;
+    /** The PostgreSQL server jobs reach; default the local one. */
+    postgresAdminUrl?: string;
   } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
@@ -73,7 +75,7 @@ export async function startHarness(
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...sandboxProviderEnv(sandbox.url),
-    POSTGRES_ADMIN_URL: postgresAdminUrl,
+    POSTGRES_ADMIN_URL: options.postgresAdminUrl ?? postgresAdminUrl,
   };
   const config = loadConfig(env);
   const connection = createRedisConnection(env.REDIS_URL as string, "worker");

@@ -20,12 +20,12 @@ export function createPostgresClient(config: ParsedAccountConfig<"postgres">): P
   const server = new URL(config.url);
 
   async function query(sql: string, values: unknown[], signal: AbortSignal | undefined) {
-    if (signal?.aborted) throw classifyPostgresFailure(Object.assign(new Error("aborted"), { code: "ABORTED" }), false);
+    if (signal?.aborted) throw classifyPostgresFailure(signal.reason, false, true);
     try {
       return await pool.query<{ datname: string; owner: string }>(sql, values);
     } catch (error) {
       const timedOut = error instanceof Error && /timeout/i.test(error.message);
-      throw classifyPostgresFailure(error, timedOut);
+      throw classifyPostgresFailure(error, timedOut, signal?.aborted);
     }
   }
 

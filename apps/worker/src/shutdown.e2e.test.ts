@@ -1,0 +1,63 @@
+import { once } from "node:events";
+import { startTcpGate, type TcpGate } from "@provisioner/testing";
+import pg from "pg";
+import { afterEach, expect, it } from "vitest";
+import { fastProviderSettings, type Harness, inputFor, postgresAdminUrl, startHarness } from "./test-support.ts";
+import { spawnWorker, type WorkerProcess } from "./test-worker-process.ts";
+
+let harness: Harness | undefined;
+const gates: TcpGate[] = [];
+const workers: WorkerProcess[] = [];
+const databases: string[] = [];
+
+afterEach(async () => {
+  for (const { child } of workers.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  await harness?.close();
+  harness = undefined;
+  for (const gate of gates.splice(0)) await gate.close();
+  const admin = new pg.Client({ connectionString: postgresAdminUrl });
+  await admin.connect();
+  for (const name of databases.splice(0)) await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+  await admin.end();
+});
+
+/** A PostgreSQL server that hangs (the gate holds connections) until the test opens it. */
+async function hangingPostgres(): Promise<{ gate: TcpGate; url: string }> {
+  const real = new URL(postgresAdminUrl);
+  const gate = await startTcpGate({ host: real.hostname, port: Number(real.port || 5432) });
+  gates.push(gate);
+  const url = new URL(postgresAdminUrl);
+  url.hostname = "127.0.0.1";
+  url.port = String(gate.port);
+  return { gate, url: url.toString() };
+}
+
+const postgresJob = () => {
+  const input = inputFor.postgres();
+  databases.push(input.name as string);
+  return input;
+};
+
+it("hands a PostgreSQL job cancelled by a drain back to the queue, spending no attempt, and it succeeds later", async () => {
+  const postgres = await hangingPostgres();
+  // One attempt, and a call timeout far past the grace: only a hand-back keeps the job alive.
+  harness = await startHarness({
+    postgresAdminUrl: postgres.url,
+    providers: { postgres: { ...fastProviderSettings, attempts: 1, timeoutMs: 20_000 } },
+  });
+  const running = await harness.startWorkers();
+  const id = await harness.submit({ provider: "postgres", input: postgresJob() });
+  await postgres.gate.waitForHeld();
+
+  await running.close(1_000);
+  const handedBack = await harness.waitFor(id, () => true);
+  expect(handedBack.status).not.toBe("dead");
+  expect(["queued", "retrying"]).toContain(handedBack.status);
+  expect(handedBack.attempts).toBe(0);
+
+  postgres.gate.open();
+  await harness.startWorkers();
+  const view = await harness.waitFor(id);
+  expect(view.status).toBe("succeeded");
+  expect(view.result?.outcome).toBe("created");
+});
