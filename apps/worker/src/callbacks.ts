@@ -1,5 +1,5 @@
 import { type CallbackJob, callbackJobSchema, callbackQueueName, type QueueSet } from "@provisioner/queue";
-import { UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
@@ -35,7 +35,7 @@ export function startCallbackWorker(options: CallbackWorkerOptions): Worker<Call
 
   const worker = new Worker<CallbackJob>(
     callbackQueueName,
-    async (job) => {
+    async (job, token, signal) => {
       const parsed = callbackJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError("callback job data is invalid");
       const { url, event } = parsed.data;
@@ -59,11 +59,18 @@ export function startCallbackWorker(options: CallbackWorkerOptions): Worker<Call
           headers,
           body,
           redirect: "manual",
-          signal: AbortSignal.timeout(timeoutMs),
+          // The processor's signal fires when a drain runs out of time.
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
         });
         status = response.status;
         await response.body?.cancel();
       } catch (error) {
+        if (signal?.aborted) {
+          // Shutdown cut the delivery short: not the receiver's fault, so no try is spent.
+          log.warn("handing callback back on shutdown");
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
         log.warn({ reason: (error as Error).name }, "callback receiver unreachable");
         throw new Error(`callback receiver unreachable (${(error as Error).name})`);
       }

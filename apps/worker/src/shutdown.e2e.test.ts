@@ -61,3 +61,55 @@ it("hands a PostgreSQL job cancelled by a drain back to the queue, spending no a
   expect(view.status).toBe("succeeded");
   expect(view.result?.outcome).toBe("created");
 });
+
+/** How long the process took to exit after `SIGTERM`, or `undefined` if it outlived `withinMs`. */
+async function exitAfterSigterm(
+  worker: WorkerProcess,
+  withinMs: number,
+): Promise<{ ms: number; code: number | null } | undefined> {
+  const started = Date.now();
+  const exited = once(worker.child, "exit").then(([code]) => ({
+    ms: Date.now() - started,
+    code: code as number | null,
+  }));
+  worker.child.kill("SIGTERM");
+  const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), withinMs + 2_000).unref());
+  return Promise.race([exited, late]);
+}
+
+it("ends the process within the grace period plus a second while PostgreSQL and a callback receiver hang, handing both back", async () => {
+  const graceMs = 1_500;
+  const postgres = await hangingPostgres();
+  const receiver = await startTcpGate();
+  gates.push(receiver);
+  harness = await startHarness({
+    postgresAdminUrl: postgres.url,
+    providers: { postgres: { ...fastProviderSettings, timeoutMs: 30_000 } },
+  });
+  const worker = await spawnWorker(harness, {
+    WORKER_SHUTDOWN_GRACE_MS: String(graceMs),
+    // The receiver is local; this test is about the drain, not the address guard.
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: "true",
+  });
+  workers.push(worker);
+  const stuckJob = await harness.submit({ provider: "postgres", input: postgresJob() });
+  const notifiedJob = await harness.submit({
+    provider: "artie",
+    input: inputFor.artie(),
+    callbackUrl: `http://127.0.0.1:${receiver.port}/hooks`,
+  });
+  expect((await harness.waitFor(notifiedJob)).status).toBe("succeeded");
+  await Promise.all([postgres.gate.waitForHeld(), receiver.waitForHeld()]);
+
+  const exit = await exitAfterSigterm(worker, graceMs + 1_000);
+  expect(exit, `still running long after SIGTERM:\n${worker.output()}`).toBeDefined();
+  expect(exit?.ms).toBeLessThanOrEqual(graceMs + 1_000);
+  expect(exit?.code).toBe(0);
+
+  const stuck = await harness.waitFor(stuckJob, () => true);
+  expect(["queued", "retrying"]).toContain(stuck.status);
+  expect(stuck.attempts).toBe(0);
+  const delivery = await harness.queues.callbacks.getJob(`${notifiedJob}-g0`);
+  expect(await delivery?.getState()).toMatch(/^(waiting|delayed|prioritized)$/);
+  expect(delivery?.attemptsMade).toBe(0);
+});
