@@ -57,6 +57,8 @@ const env: NodeJS.ProcessEnv = {
   SANDBOX_PORT: String(settings.SANDBOX_PORT),
   API_TOKEN: settings.API_TOKEN ?? secrets.apiToken,
   PROVISIONER_ENCRYPTION_KEY: settings.PROVISIONER_ENCRYPTION_KEY ?? secrets.encryptionKey,
+  // One machine: the demo's callback receivers are local, which production refuses by default.
+  CALLBACK_ALLOW_PRIVATE_NETWORKS: process.env.CALLBACK_ALLOW_PRIVATE_NETWORKS ?? "true",
 };
 
 const children = new Map<string, ChildProcess>();

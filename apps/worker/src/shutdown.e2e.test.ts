@@ -85,12 +85,10 @@ it("ends the process within the grace period plus a second while PostgreSQL and 
   harness = await startHarness({
     postgresAdminUrl: postgres.url,
     providers: { postgres: { ...fastProviderSettings, timeoutMs: 30_000 } },
-  });
-  const worker = await spawnWorker(harness, {
-    WORKER_SHUTDOWN_GRACE_MS: String(graceMs),
     // The receiver is local; this test is about the drain, not the address guard.
-    CALLBACK_ALLOW_PRIVATE_NETWORKS: "true",
+    callbackAllowPrivateNetworks: true,
   });
+  const worker = await spawnWorker(harness, { WORKER_SHUTDOWN_GRACE_MS: String(graceMs) });
   workers.push(worker);
   const stuckJob = await harness.submit({ provider: "postgres", input: postgresJob() });
   const notifiedJob = await harness.submit({

@@ -59,6 +59,8 @@ export async function startHarness(
     callbackSigningSecret?: string;
     /** The PostgreSQL server jobs reach; default the local one. */
     postgresAdminUrl?: string;
+    /** Let callbacks reach local receivers (CALLBACK_ALLOW_PRIVATE_NETWORKS). Default false, as in production. */
+    callbackAllowPrivateNetworks?: boolean;
   } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
@@ -76,6 +78,7 @@ export async function startHarness(
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...sandboxProviderEnv(sandbox.url),
     POSTGRES_ADMIN_URL: options.postgresAdminUrl ?? postgresAdminUrl,
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: String(options.callbackAllowPrivateNetworks ?? false),
   };
   const config = loadConfig(env);
   const connection = createRedisConnection(env.REDIS_URL as string, "worker");
