@@ -22,6 +22,8 @@ const settings = z
     API_TOKEN: z.string().min(1).optional(),
     PROVISIONER_ENCRYPTION_KEY: z.string().min(1).optional(),
     NODE_ENV: z.string().default("development"),
+    // One machine: the demo's callback receivers are local, which production refuses by default.
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: z.enum(["true", "false"]).default("true"),
   })
   .parse(process.env);
 const redisUrl = settings.REDIS_URL;
@@ -57,6 +59,7 @@ const env: NodeJS.ProcessEnv = {
   SANDBOX_PORT: String(settings.SANDBOX_PORT),
   API_TOKEN: settings.API_TOKEN ?? secrets.apiToken,
   PROVISIONER_ENCRYPTION_KEY: settings.PROVISIONER_ENCRYPTION_KEY ?? secrets.encryptionKey,
+  CALLBACK_ALLOW_PRIVATE_NETWORKS: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS,
 };
 
 const children = new Map<string, ChildProcess>();

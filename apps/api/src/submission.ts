@@ -1,10 +1,11 @@
-import type { ProvisionerConfig, SubmitOutcome, SubmitRequest } from "@provisioner/queue";
+import { callbackUrlProblem, type ProvisionerConfig, type SubmitOutcome, type SubmitRequest } from "@provisioner/queue";
 import { ApiError } from "./errors.ts";
 import type { JobRequest } from "./schemas.ts";
 
 /**
- * The checks a schema cannot make (the account must be configured, the header and body
- * keys must agree), then the queue's request. Throws ApiError; nothing has been queued.
+ * The checks a schema cannot make (the account must be configured, a callback must not
+ * reach a private network unless the configuration allows it, the header and body keys
+ * must agree), then the queue's request. Throws ApiError; nothing has been queued.
  */
 export function toSubmitRequest(
   config: ProvisionerConfig,
@@ -22,6 +23,14 @@ export function toSubmitRequest(
     throw new ApiError("VALIDATION_ERROR", `account ${request.account} is not configured for ${request.provider}`, {
       field: "account",
       hint: `configured accounts: ${accounts.join(", ")}`,
+    });
+  }
+  const callbackProblem =
+    request.callbackUrl === undefined ? undefined : callbackUrlProblem(request.callbackUrl, config.callbacks);
+  if (callbackProblem !== undefined) {
+    throw new ApiError("VALIDATION_ERROR", `callbackUrl ${callbackProblem}`, {
+      field: "callbackUrl",
+      hint: "give a public http(s) address; private networks are refused unless CALLBACK_ALLOW_PRIVATE_NETWORKS=true",
     });
   }
   if (headerKey !== undefined && request.idempotencyKey !== undefined && headerKey !== request.idempotencyKey) {

@@ -30,7 +30,7 @@ beforeAll(async () => {
   receiver.listen(0, "127.0.0.1");
   await once(receiver, "listening");
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/provisioner`;
-  harness = await startHarness({ callbackSigningSecret: secret });
+  harness = await startHarness({ callbackSigningSecret: secret, callbackAllowPrivateNetworks: true });
   await harness.startWorkers();
 });
 afterAll(async () => {

@@ -1,8 +1,10 @@
 import { type CallbackJob, callbackJobSchema, callbackQueueName, type QueueSet } from "@provisioner/queue";
-import { UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
+import { fetch } from "undici";
+import { addressRefusal, createCallbackAgent } from "./callback-transport.ts";
 
 export interface CallbackWorkerOptions {
   queues: QueueSet;
@@ -32,10 +34,11 @@ export function startCallbackWorker(options: CallbackWorkerOptions): Worker<Call
   const { queues, logger, timeoutMs = 10_000 } = options;
   const signer = options.signingSecret ? new Webhook(options.signingSecret) : undefined;
   if (!signer) logger.warn("CALLBACK_SIGNING_SECRET is not set: job-end callbacks are sent unsigned");
+  const agent = createCallbackAgent(queues.config.callbacks);
 
   const worker = new Worker<CallbackJob>(
     callbackQueueName,
-    async (job) => {
+    async (job, token, signal) => {
       const parsed = callbackJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError("callback job data is invalid");
       const { url, event } = parsed.data;
@@ -59,11 +62,24 @@ export function startCallbackWorker(options: CallbackWorkerOptions): Worker<Call
           headers,
           body,
           redirect: "manual",
-          signal: AbortSignal.timeout(timeoutMs),
+          dispatcher: agent,
+          // The processor's signal fires when a drain runs out of time.
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
         });
         status = response.status;
         await response.body?.cancel();
       } catch (error) {
+        if (signal?.aborted) {
+          // Shutdown cut the delivery short: not the receiver's fault, so no try is spent.
+          log.warn("handing callback back on shutdown");
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
+        const refusal = addressRefusal(error);
+        if (refusal) {
+          log.warn({ reason: refusal.name }, "callback refused: the receiver is on a private network");
+          throw new UnrecoverableError(`callback not sent: ${refusal.message}`);
+        }
         log.warn({ reason: (error as Error).name }, "callback receiver unreachable");
         throw new Error(`callback receiver unreachable (${(error as Error).name})`);
       }
@@ -78,5 +94,6 @@ export function startCallbackWorker(options: CallbackWorkerOptions): Worker<Call
     { connection: options.connection, prefix: queues.config.prefix, concurrency: options.concurrency ?? 10 },
   );
   worker.on("error", (error) => logger.error({ err: { message: error.message } }, "callback worker error"));
+  worker.on("closed", () => void agent.destroy().catch(() => {}));
   return worker;
 }

@@ -58,9 +58,17 @@ let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal, graceMs: env.data.WORKER_SHUTDOWN_GRACE_MS }, "draining");
+  const graceMs = env.data.WORKER_SHUTDOWN_GRACE_MS;
+  logger.info({ signal, graceMs }, "draining");
+  // The drain cancels what runs and hands it back before the grace ends; if something
+  // still holds on (a call that ignores its signal, a Redis that does not answer), the
+  // process must not outlive the orchestrator's patience, so it goes anyway.
+  setTimeout(() => {
+    logger.error({ graceMs }, "drain outlasted the grace period; exiting anyway");
+    process.exit(1);
+  }, graceMs).unref();
   clearInterval(prune);
-  await running.close(env.data.WORKER_SHUTDOWN_GRACE_MS);
+  await running.close(graceMs);
   await queues.close();
   await connection.quit().catch(() => {});
   logger.info("drained");

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type Harness, inputFor, startHarness } from "./test-support.ts";
+import { spawnWorker as spawnTestWorker } from "./test-worker-process.ts";
 
-const mainPath = fileURLToPath(new URL("./main.ts", import.meta.url));
 let harness: Harness;
 const children: ChildProcess[] = [];
 
@@ -16,35 +15,9 @@ afterEach(async () => {
   await harness.close();
 });
 
-/** A worker in its own process, as `npm run start:worker` runs it; resolves once it is taking jobs. */
 async function spawnWorker(extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [mainPath], {
-    env: {
-      ...process.env,
-      ...harness.env,
-      LOG_LEVEL: "info",
-      WORKER_LOCK_DURATION_MS: "2000",
-      WORKER_STALLED_INTERVAL_MS: "1000",
-      ...extraEnv,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const { child } = await spawnTestWorker(harness, extraEnv);
   children.push(child);
-  let output = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 15_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("worker ready")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`worker exited (${code}) before it was ready: ${output}`)));
-  });
   return child;
 }
 

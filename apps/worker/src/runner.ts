@@ -184,8 +184,9 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       code: error.code,
       status: error.status,
     });
-    if (signal?.aborted && error.code === "ABORTED") {
-      // Shutdown cut the call short: hand the job back for another worker, no attempt spent.
+    if (signal?.aborted) {
+      // Shutdown cut the run short, so whatever the call ended with (ABORTED, a timeout, a
+      // reset) says nothing about the job: hand it back for another worker, no attempt spent.
       log.warn("handing job back on shutdown");
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();

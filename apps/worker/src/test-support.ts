@@ -57,6 +57,10 @@ export async function startHarness(
     providers?: Record<string, unknown>;
     redisUrl?: string;
     callbackSigningSecret?: string;
+    /** The PostgreSQL server jobs reach; default the local one. */
+    postgresAdminUrl?: string;
+    /** Let callbacks reach local receivers (CALLBACK_ALLOW_PRIVATE_NETWORKS). Default false, as in production. */
+    callbackAllowPrivateNetworks?: boolean;
   } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
@@ -73,7 +77,8 @@ export async function startHarness(
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...sandboxProviderEnv(sandbox.url),
-    POSTGRES_ADMIN_URL: postgresAdminUrl,
+    POSTGRES_ADMIN_URL: options.postgresAdminUrl ?? postgresAdminUrl,
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: String(options.callbackAllowPrivateNetworks ?? false),
   };
   const config = loadConfig(env);
   const connection = createRedisConnection(env.REDIS_URL as string, "worker");

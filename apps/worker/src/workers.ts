@@ -41,8 +41,9 @@ export interface RunningWorkers {
   readonly workers: ReadonlyMap<ProviderName, Worker<JobData, JobResult>>;
   /**
    * Stops taking jobs and waits for the running ones, returning within `graceMs`: calls
-   * still running when the hand-back reserve begins are cancelled and their jobs handed
-   * back (no attempt spent) for another worker.
+   * and callback deliveries still running when the hand-back reserve begins are cancelled
+   * and handed back (no attempt spent) for another worker. Closing again waits for the
+   * first close.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -118,24 +119,25 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     );
   }
 
+  let closing: Promise<void> | undefined;
+  const closeAll = async (graceMs: number) => {
+    await Promise.all(
+      [...workers.values(), callbacks].map(async (worker: Worker) => {
+        const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs - handBackReserveMs(graceMs));
+        try {
+          await worker.close();
+        } finally {
+          clearTimeout(deadline);
+        }
+      }),
+    );
+    await Promise.all(clients.map((client) => client.close()));
+  };
   return {
     workers,
-    async close(graceMs = 30_000) {
-      await Promise.all(
-        [...workers.values()].map(async (worker) => {
-          const deadline = setTimeout(
-            () => worker.cancelAllJobs("shutting down"),
-            graceMs - handBackReserveMs(graceMs),
-          );
-          try {
-            await worker.close();
-          } finally {
-            clearTimeout(deadline);
-          }
-        }),
-      );
-      await callbacks.close();
-      await Promise.all(clients.map((client) => client.close()));
+    close(graceMs = 30_000) {
+      closing ??= closeAll(graceMs);
+      return closing;
     },
   };
 }

@@ -133,4 +133,10 @@ describe("classifyPostgresFailure", () => {
     );
     expect([error.kind, error.code]).toEqual(["transient", "ECONNREFUSED"]);
   });
+  it("calls a cancelled call ABORTED and retryable, as it does an HTTP call, whatever the driver said", () => {
+    for (const cause of [new Error("Connection terminated"), new DOMException("aborted", "AbortError"), undefined]) {
+      const error = classifyPostgresFailure(cause, false, true);
+      expect([error.kind, error.code, error.retryable]).toEqual(["transient", "ABORTED", true]);
+    }
+  });
 });

@@ -192,10 +192,14 @@ const sqlRules: readonly SqlRule[] = [
   { when: () => true, kind: "unknown", retryable: false },
 ];
 
-export function classifyPostgresFailure(error: unknown, timedOut: boolean): ProviderError {
+/**
+ * A PostgreSQL call that failed: by its SQLSTATE when the server refused it, else as a
+ * transport failure, so a cancelled call is `ABORTED` here just as an HTTP one is.
+ */
+export function classifyPostgresFailure(error: unknown, timedOut: boolean, aborted = false): ProviderError {
   const sqlstate = sqlStateOf(error);
-  if (sqlstate === undefined || timedOut) {
-    return classifyTransportFailure({ provider: "postgres", error, timedOut, aborted: false });
+  if (sqlstate === undefined || timedOut || aborted) {
+    return classifyTransportFailure({ provider: "postgres", error, timedOut, aborted });
   }
   const rule = sqlRules.find((r) => r.when(sqlstate)) as SqlRule;
   const message = error instanceof Error ? error.message : String(error);

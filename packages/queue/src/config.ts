@@ -62,6 +62,8 @@ const envSchema = z.object({
   DEAD_LETTER_RETENTION_MS: durationMs.default(30 * 86_400_000),
   PROVISIONER_ENCRYPTION_KEY: z.string({ error: encryptionKeyHint }).min(1, encryptionKeyHint),
   PROVISIONER_CONFIG: z.string().optional(),
+  /** Lets `callbackUrl`s reach loopback, private and link-local addresses. Default false. */
+  CALLBACK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
 });
 
 /** The environment variables that fill each provider's `default` account. */
@@ -82,6 +84,8 @@ export interface ProvisionerConfig {
   providers: Record<ProviderName, ProviderSettings>;
   sources: Record<string, { secret: string }>;
   triggers: z.output<typeof fileSchema>["triggers"];
+  /** What a `callbackUrl` may reach; read by the API at submission and the worker at delivery. */
+  callbacks: { allowPrivateNetworks: boolean };
 }
 
 export class ConfigError extends Error {
@@ -141,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
     providers,
     sources: file.sources,
     triggers: file.triggers,
+    callbacks: { allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS },
   };
 }
 

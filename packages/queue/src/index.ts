@@ -1,5 +1,6 @@
 // What the API and the worker share. Everything not exported here is internal.
 export { type BatchView, getBatch, recordBatch } from "./batches.ts";
+export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
   type CallbackEvent,
   type CallbackJob,

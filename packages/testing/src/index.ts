@@ -1,3 +1,4 @@
 // Test support only; nothing here ships in a process.
 export { type PrivateRedis, type PrivateRedisOptions, startPrivateRedis } from "./private-redis.ts";
 export { readAllValues } from "./redis-values.ts";
+export { startTcpGate, type TcpGate } from "./tcp-gate.ts";

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProviderClient } from "../client.ts";
@@ -98,5 +100,55 @@ describe.skipIf(!available)("postgres provider against a real server", () => {
     const error = await stranger.findDatabase({ name: "x" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: "auth", retryable: false });
     await stranger.close();
+  });
+});
+
+describe("postgres provider against a server that accepts and never answers", () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+  });
+  let client: ProviderClient<"postgres">;
+
+  beforeAll(async () => {
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const { port } = silent.address() as AddressInfo;
+    client = createProviderClient({ provider: "postgres", url: `postgres://u@127.0.0.1:${port}/db`, timeoutMs: 700 });
+  });
+  afterAll(async () => {
+    await client.close();
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+
+  it("gives up at once when the caller cancels, as a retryable ABORTED error", async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const call = client.createDatabase({ name: "never_made" }, { idempotencyKey: "k", signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "transient", code: "ABORTED", retryable: true });
+    expect(Date.now() - started).toBeLessThan(600);
+  });
+
+  it("gives up after its timeout, as a retryable TIMEOUT error", async () => {
+    const error = await client.findDatabase({ name: "x" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "transient", code: "TIMEOUT", retryable: true });
+  });
+
+  it("ends the calls still waiting on the server when it is closed", async () => {
+    const { port } = silent.address() as AddressInfo;
+    const patient = createProviderClient({
+      provider: "postgres",
+      url: `postgres://u@127.0.0.1:${port}/db`,
+      timeoutMs: 20_000,
+    });
+    const pending = patient.findDatabase({ name: "x" }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closedAt = Date.now();
+    await patient.close();
+    expect(await pending).toMatchObject({ kind: "transient", retryable: true });
+    expect(Date.now() - closedAt).toBeLessThan(1_000);
   });
 });

@@ -6,26 +6,41 @@ import type { ProviderClient, ProvisionedDatabase } from "../types.ts";
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
-/** `CREATE DATABASE` on a server reached through its admin URL; 42P04 is the conflict. */
+/**
+ * `CREATE DATABASE` on a server reached through its admin URL; 42P04 is the conflict.
+ *
+ * Each call has a connection of its own rather than one from a pool: a pooled connection
+ * that is still connecting cannot be cancelled (pg-pool hands it over only once the server
+ * greets it), so a hung server would hold a drain past its grace. Creating a database
+ * costs far more than connecting, so nothing measurable is lost.
+ */
 export function createPostgresClient(config: ParsedAccountConfig<"postgres">): ProviderClient<"postgres"> {
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: 4,
-    connectionTimeoutMillis: config.timeoutMs,
-    query_timeout: config.timeoutMs,
-    idleTimeoutMillis: 10_000,
-  });
-  // An idle connection that the server drops must not crash the process; the next query reconnects.
-  pool.on("error", () => {});
   const server = new URL(config.url);
+  const open = new Set<pg.Client>();
 
   async function query(sql: string, values: unknown[], signal: AbortSignal | undefined) {
-    if (signal?.aborted) throw classifyPostgresFailure(Object.assign(new Error("aborted"), { code: "ABORTED" }), false);
+    const timeout = AbortSignal.timeout(config.timeoutMs);
+    const cancel = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const failure = (error: unknown) => classifyPostgresFailure(error, timeout.aborted, signal?.aborted ?? false);
+    if (cancel.aborted) throw failure(cancel.reason);
+
+    const client = new pg.Client({ connectionString: config.url });
+    // A socket error after the call has settled must not crash the process.
+    client.on("error", () => {});
+    // Destroying the socket ends a connect or a query at once, whatever the server is doing.
+    // A CREATE DATABASE it was running may still complete: the next attempt looks first.
+    const drop = () => client.connection.stream.destroy();
+    cancel.addEventListener("abort", drop, { once: true });
+    open.add(client);
     try {
-      return await pool.query<{ datname: string; owner: string }>(sql, values);
+      await client.connect();
+      return await client.query<{ datname: string; owner: string }>(sql, values);
     } catch (error) {
-      const timedOut = error instanceof Error && /timeout/i.test(error.message);
-      throw classifyPostgresFailure(error, timedOut);
+      throw failure(error);
+    } finally {
+      cancel.removeEventListener("abort", drop);
+      open.delete(client);
+      client.end().catch(() => {});
     }
   }
 
@@ -64,6 +79,8 @@ export function createPostgresClient(config: ParsedAccountConfig<"postgres">): P
       return row ? database(row.datname, row.owner) : null;
     },
 
-    close: () => pool.end(),
+    async close() {
+      for (const client of open) client.connection.stream.destroy();
+    },
   };
 }
