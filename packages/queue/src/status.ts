@@ -5,6 +5,7 @@ import {
   attemptErrorSchema,
   type JobData,
   type JobResult,
+  jobProgressSchema,
   jobResultSchema,
   readJobData,
 } from "./job-data.ts";
@@ -34,6 +35,20 @@ const statesByStatus: Record<JobStatus, JobState[]> = {
 
 export const statusOfState = (state: JobState | "unknown"): JobStatus | undefined =>
   state === "unknown" ? undefined : statusByState[state];
+
+/**
+ * A job's status from its state and what its last run recorded: a job held back only
+ * because the provider is still provisioning its database is running, not retrying.
+ */
+export function statusOfJob(
+  state: JobState | "unknown",
+  job: Pick<Job, "progress" | "attemptsStarted">,
+): JobStatus | undefined {
+  if (state !== "delayed") return statusOfState(state);
+  const progress = jobProgressSchema.safeParse(job.progress);
+  const provisioning = progress.success && progress.data.provisioningRun === job.attemptsStarted;
+  return provisioning ? "running" : "retrying";
+}
 
 /** A job as the API shows it: no secret, encrypted or not, ever reaches this shape. */
 export interface JobView {
@@ -85,8 +100,9 @@ async function toView(queues: QueueSet, read: Job<JobData, JobResult>): Promise<
   if ((state === "completed" || state === "failed") && !job.finishedOn) {
     job = (await queues.byProvider[data.provider].getJob(id)) ?? job;
   }
-  const status = statusOfState(state) ?? "queued";
-  const nextAttemptAt = status === "retrying" ? await delayedUntil(queues, data.provider, id) : null;
+  const status = statusOfJob(state, job) ?? "queued";
+  // A delayed job, retrying or waiting for the provider, says when it is next taken.
+  const nextAttemptAt = state === "delayed" ? await delayedUntil(queues, data.provider, id) : null;
   return {
     id,
     provider: data.provider,
