@@ -174,10 +174,18 @@ export async function replayDeadLetters(
   return { replayed, skipped };
 }
 
-/** Removes the entry; the failed job stays until its retention ends, still answering its key. */
+/**
+ * Discards a dead job for good: its failed job, then its entry. The job goes first because
+ * a failed job without an entry is exactly what the start-up sweep parks again; an entry
+ * left without its job by a crash in between is still listed, and discarding it again
+ * finishes the work. A job that is no longer dead (replayed since) is in hand: only the
+ * entry goes.
+ */
 export async function discardDeadLetter(queues: QueueSet, id: string): Promise<boolean> {
-  const entry = await queues.deadLetters.getJob(id);
+  const entry = (await queues.deadLetters.getJob(id)) as Job<DeadLetter> | undefined;
   if (!entry) return false;
+  const job = await queues.byProvider[entry.data.provider].getJob(id);
+  if (job && (await job.getState()) === "failed") await job.remove();
   await entry.remove();
   return true;
 }

@@ -74,7 +74,7 @@ const discardRoute = createRoute({
   ...base,
   method: "delete",
   path: "/dead-letters/{id}",
-  summary: "Discard a dead letter (the failed job stays until its retention ends)",
+  summary: "Discard a dead letter and its failed job, for good (the job then answers 404 and its key is free)",
   request: { params: idParamSchema },
   responses: { 204: { description: "Discarded." }, ...errorResponses(401, 403, 404, 503) },
 });
