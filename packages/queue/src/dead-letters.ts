@@ -3,7 +3,8 @@ import { type ErrorKind, type ProviderName, secretInputFields } from "@provision
 import type { Job } from "bullmq";
 import { queueCallback } from "./callbacks.ts";
 import { type AttemptError, type DeadLetter, type JobData, type JobResult, readJobData } from "./job-data.ts";
-import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
+import { addJobsIndexed, indexMemberOf } from "./job-index.ts";
+import type { QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { attemptErrorsOf } from "./status.ts";
 
@@ -151,7 +152,8 @@ export async function replayDeadLetter(
     generation: original.generation + 1,
   };
   if (correction.input) data.providerKey = `${id}.${data.generation}`;
-  await queue.add(createDatabaseJob, data, jobOptionsFor(queues.config, provider, id));
+  // A new life is listed as new: its index member moves to the top in the same step.
+  await addJobsIndexed(queues, provider, [{ id, data, replacing: indexMemberOf(original.submittedAt, id) }]);
   await entry.remove();
   return { id, status: "queued" };
 }

@@ -46,7 +46,7 @@ const listRoute = createRoute({
   method: "get",
   path: "/jobs",
   tags: ["jobs"],
-  summary: "List jobs, newest first per provider",
+  summary: "List jobs, newest first; walking every page lists each retained job once",
   ...scoped("jobs:read"),
   request: { query: listJobsQuerySchema },
   responses: {
