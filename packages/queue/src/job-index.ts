@@ -21,25 +21,31 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
   return match ? { submittedAt: Number(match[1]), id: match[2] as string } : undefined;
 }
 
-const indexCommand = "provisionerIndexNewJob";
-// Runs in the same MULTI as the job's add, just before it: only a job that does not exist yet
-// (not a repeat of its key) gets a member. ARGV[2] is the member of the life a replay ends.
-const indexNewJobScript = `
-if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-if ARGV[2] ~= "" then
-  redis.call("ZREM", KEYS[2], ARGV[2])
-  redis.call("ZREM", KEYS[3], ARGV[2])
+const indexCommand = "provisionerIndexNewJobs";
+// Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
+// yet (not a repeat of its key) gets a member. KEYS: the two indexes, then each job's key;
+// ARGV: each job's member, then the member of the life a replay ends ("" for none).
+const indexNewJobsScript = `
+local count = #KEYS - 2
+for i = 1, count do
+  if redis.call("EXISTS", KEYS[i + 2]) == 0 then
+    local replacing = ARGV[count + i]
+    if replacing ~= "" then
+      redis.call("ZREM", KEYS[1], replacing)
+      redis.call("ZREM", KEYS[2], replacing)
+    end
+    redis.call("ZADD", KEYS[1], 0, ARGV[i])
+    redis.call("ZADD", KEYS[2], 0, ARGV[i])
+  end
 end
-redis.call("ZADD", KEYS[2], 0, ARGV[1])
-redis.call("ZADD", KEYS[3], 0, ARGV[1])
-return 1
+return count
 `;
 
 const taught = new WeakSet<Redis>();
 /** Teaches the queues' shared connection the script once; ioredis loads it on first use. */
 function teach(connection: Redis): void {
   if (taught.has(connection)) return;
-  connection.defineCommand(indexCommand, { numberOfKeys: 3, lua: indexNewJobScript });
+  connection.defineCommand(indexCommand, { lua: indexNewJobsScript });
   taught.add(connection);
 }
 
@@ -59,14 +65,15 @@ export async function addJobsIndexed(
   teach(queues.connection);
   // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
   const multi = (await queue.getBackend().client).multi();
-  for (const { id, data, replacing } of jobs) {
-    multi.runCommand(indexCommand, [
-      queue.toKey(id),
-      indexKey(queues, "all"),
-      indexKey(queues, provider),
-      indexMemberOf(data.submittedAt, id),
-      replacing ?? "",
-    ]);
+  multi.runCommand(indexCommand, [
+    jobs.length + 2,
+    indexKey(queues, "all"),
+    indexKey(queues, provider),
+    ...jobs.map(({ id }) => queue.toKey(id)),
+    ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
+    ...jobs.map(({ replacing }) => replacing ?? ""),
+  ]);
+  for (const { id, data } of jobs) {
     await new Job(queue, createDatabaseJob, data, jobOptionsFor(queues.config, provider, id), id).addJob(multi);
   }
   for (const [error, reply] of (await multi.exec()) ?? []) {
