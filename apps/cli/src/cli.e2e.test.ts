@@ -237,6 +237,26 @@ describe("provisioner jobs and dlq", () => {
   });
 });
 
+describe("dlq purge, for good", () => {
+  it("removes the dead jobs with their dead letters, so their rows queue anew", async () => {
+    stack.setFaults([{ provider: "bridgeport", fault: "error", status: 400, namePrefix: "gone-" }]);
+    const path = writeInput(stack, "gone.csv", csvOf([uniqueName("gone-")]));
+    const run = await bulk(path);
+    stack.setFaults([]);
+    const [id] = [...run.stdout.matchAll(/row \d+: (\S+):/g)].map((match) => match[1] as string);
+    expect(id, show(run)).toBeDefined();
+
+    const purged = await stack.cli(["dlq", "purge", "--yes", "--provider", "bridgeport"]);
+    expect(purged.code, show(purged)).toBe(0);
+    const gone = await stack.cli(["jobs", "get", id as string]);
+    expect(gone.code, show(gone)).toBe(1);
+    expect(gone.stderr).toMatch(/^error: NOT_FOUND: /);
+    const again = await bulk(path);
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stdout).toMatch(/^created\s+1$/m);
+  });
+});
+
 describe("dlq purge at a terminal", () => {
   /** The CLI in this process, with a person at the keyboard who answers `answer`. */
   async function runAtTerminal(argv: string[], answer: string) {

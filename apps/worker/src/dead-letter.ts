@@ -21,9 +21,11 @@ export function parkFinalFailures(worker: Worker<JobData, JobResult>, queues: Qu
   });
 }
 
+// The entry is looked for before the state: a discard removes the job first and the entry
+// last, so a job seen failed after its entry was seen missing has not been discarded since.
 async function parkIfFinal(queues: QueueSet, job: Job<JobData, JobResult>, error: Error): Promise<void> {
-  if ((await job.getState()) !== "failed") return;
   if (await isDeadLettered(queues, job.id as string, job.data.generation ?? 0)) return;
+  if ((await job.getState()) !== "failed") return;
   await recordDeadLetter(queues, job, reasonOf(job, error));
 }
 
@@ -49,6 +51,8 @@ export async function sweepUnparked(
   let parked = 0;
   for (const job of failed) {
     if (!job || (await queues.deadLetters.getJob(job.id as string))) continue;
+    // The list is a snapshot: a job discarded since it was read is gone, and stays gone.
+    if ((await job.getState()) !== "failed") continue;
     await recordDeadLetter(queues, job, reasonOf(job, new Error(job.failedReason || "failed")));
     parked += 1;
   }

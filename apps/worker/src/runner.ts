@@ -21,6 +21,7 @@ import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } fr
 import type { Logger } from "pino";
 import {
   type JobData,
+  type JobProgress,
   type JobResult,
   jobDataSchema,
   jobProgressSchema,
@@ -141,7 +142,9 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       const sealed = Object.keys(secrets).length > 0 ? encryptValue(queues.keyring, secrets) : undefined;
       if (database.status === "provisioning") {
         // It exists; wait for the provider to finish without spending an attempt.
-        await job.updateProgress({ created: outcome === "created", ...(sealed ? { secrets: sealed } : {}) });
+        const mark: JobProgress = { created: outcome === "created", provisioningRun: job.attemptsStarted };
+        if (sealed) mark.secrets = sealed;
+        await job.updateProgress(mark);
         await job.moveToDelayed(Date.now() + provisioningPollMs, token);
         throw new DelayedError();
       }

@@ -3,7 +3,8 @@ import { type ErrorKind, type ProviderName, secretInputFields } from "@provision
 import type { Job } from "bullmq";
 import { queueCallback } from "./callbacks.ts";
 import { type AttemptError, type DeadLetter, type JobData, type JobResult, readJobData } from "./job-data.ts";
-import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
+import { addJobsIndexed, indexMemberOf } from "./job-index.ts";
+import type { QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { attemptErrorsOf } from "./status.ts";
 
@@ -151,7 +152,8 @@ export async function replayDeadLetter(
     generation: original.generation + 1,
   };
   if (correction.input) data.providerKey = `${id}.${data.generation}`;
-  await queue.add(createDatabaseJob, data, jobOptionsFor(queues.config, provider, id));
+  // A new life is listed as new: its index member moves to the top in the same step.
+  await addJobsIndexed(queues, provider, [{ id, data, replacing: indexMemberOf(original.submittedAt, id) }]);
   await entry.remove();
   return { id, status: "queued" };
 }
@@ -174,10 +176,18 @@ export async function replayDeadLetters(
   return { replayed, skipped };
 }
 
-/** Removes the entry; the failed job stays until its retention ends, still answering its key. */
+/**
+ * Discards a dead job for good: its failed job, then its entry. The job goes first because
+ * a failed job without an entry is exactly what the start-up sweep parks again; an entry
+ * left without its job by a crash in between is still listed, and discarding it again
+ * finishes the work. A job that is no longer dead (replayed since) is in hand: only the
+ * entry goes.
+ */
 export async function discardDeadLetter(queues: QueueSet, id: string): Promise<boolean> {
-  const entry = await queues.deadLetters.getJob(id);
+  const entry = (await queues.deadLetters.getJob(id)) as Job<DeadLetter> | undefined;
   if (!entry) return false;
+  const job = await queues.byProvider[entry.data.provider].getJob(id);
+  if (job && (await job.getState()) === "failed") await job.remove();
   await entry.remove();
   return true;
 }

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { identityKeyOf, type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import { canonicalJson, sha256 } from "./canonical.ts";
 import type { JobData } from "./job-data.ts";
-import { createDatabaseJob, jobIdFor, jobOptionsFor, type QueueSet } from "./queues.ts";
+import { addJobsIndexed } from "./job-index.ts";
+import { jobIdFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { type JobStatus, statusOfState } from "./status.ts";
 
@@ -22,9 +23,10 @@ export type SubmitOutcome =
   | { accepted: false; id: string; code: "IDEMPOTENCY_KEY_REUSED"; message: string };
 
 /**
- * Queues requests: one `addBulk` per provider queue, then one pipelined read-back that
- * tells a new job from one that already stood for the key. BullMQ refuses a second job
- * with an existing id atomically, so concurrent repeats of a key make one job.
+ * Queues requests: one MULTI per provider queue that adds the jobs and indexes the new
+ * ones, then one pipelined read-back that tells a new job from one that already stood for
+ * the key. BullMQ refuses a second job with an existing id atomically, so concurrent
+ * repeats of a key make one job.
  */
 export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
   const now = Date.now();
@@ -32,17 +34,7 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
 
   const byProvider = new Map<ProviderName, typeof prepared>();
   for (const job of prepared) byProvider.set(job.data.provider, [...(byProvider.get(job.data.provider) ?? []), job]);
-  await Promise.all(
-    [...byProvider].map(([provider, jobs]) =>
-      queues.byProvider[provider].addBulk(
-        jobs.map((job) => ({
-          name: createDatabaseJob,
-          data: job.data,
-          opts: jobOptionsFor(queues.config, provider, job.id),
-        })),
-      ),
-    ),
-  );
+  await Promise.all([...byProvider].map(([provider, jobs]) => addJobsIndexed(queues, provider, jobs)));
 
   const stored = await readStoredJobs(queues, prepared);
   return Promise.all(

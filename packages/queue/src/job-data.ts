@@ -60,6 +60,12 @@ export type JobResult = z.output<typeof jobResultSchema>;
 export const jobProgressSchema = z.object({
   created: z.boolean(),
   secrets: z.string().optional(),
+  /**
+   * The run (BullMQ's `attemptsStarted`) that found the database still provisioning. While
+   * the job waits after that run it is running, not retrying; a later run that delays it
+   * for another reason has another number, so the mark goes stale by itself.
+   */
+  provisioningRun: z.number().int().optional(),
 });
 export type JobProgress = z.output<typeof jobProgressSchema>;
 

@@ -1,13 +1,15 @@
-import { type ProviderName, providerNames, secretInputFields } from "@provisioner/provider-client";
+import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import type { Job, JobState } from "bullmq";
 import {
   type AttemptError,
   attemptErrorSchema,
   type JobData,
   type JobResult,
+  jobProgressSchema,
   jobResultSchema,
   readJobData,
 } from "./job-data.ts";
+import { parseIndexMember, pruneIndex, readIndex } from "./job-index.ts";
 import { providerOfJobId, type QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -24,16 +26,22 @@ const statusByState: Record<JobState, JobStatus> = {
   completed: "succeeded",
   failed: "dead",
 };
-const statesByStatus: Record<JobStatus, JobState[]> = {
-  queued: ["waiting", "prioritized", "waiting-children"],
-  running: ["active"],
-  retrying: ["delayed"],
-  succeeded: ["completed"],
-  dead: ["failed"],
-};
-
 export const statusOfState = (state: JobState | "unknown"): JobStatus | undefined =>
   state === "unknown" ? undefined : statusByState[state];
+
+/**
+ * A job's status from its state and what its last run recorded: a job held back only
+ * because the provider is still provisioning its database is running, not retrying.
+ */
+export function statusOfJob(
+  state: JobState | "unknown",
+  job: Pick<Job, "progress" | "attemptsStarted">,
+): JobStatus | undefined {
+  if (state !== "delayed") return statusOfState(state);
+  const progress = jobProgressSchema.safeParse(job.progress);
+  const provisioning = progress.success && progress.data.provisioningRun === job.attemptsStarted;
+  return provisioning ? "running" : "retrying";
+}
 
 /** A job as the API shows it: no secret, encrypted or not, ever reaches this shape. */
 export interface JobView {
@@ -75,18 +83,24 @@ export async function attemptErrorsOf(queues: QueueSet, provider: ProviderName, 
   });
 }
 
-async function toView(queues: QueueSet, read: Job<JobData, JobResult>): Promise<JobView> {
+/** `knownState`: the state a caller already read (and filtered on), so the view agrees with it. */
+async function toView(
+  queues: QueueSet,
+  read: Job<JobData, JobResult>,
+  knownState?: JobState | "unknown",
+): Promise<JobView> {
   let job = read;
   const { data } = readJobData(job);
   const id = job.id as string;
-  const [state, errors] = await Promise.all([job.getState(), attemptErrorsOf(queues, data.provider, id)]);
+  const [state, errors] = await Promise.all([knownState ?? job.getState(), attemptErrorsOf(queues, data.provider, id)]);
   // The job may have finished between reading it and reading its state: read it again,
   // so a "succeeded" never comes without its result.
   if ((state === "completed" || state === "failed") && !job.finishedOn) {
     job = (await queues.byProvider[data.provider].getJob(id)) ?? job;
   }
-  const status = statusOfState(state) ?? "queued";
-  const nextAttemptAt = status === "retrying" ? await delayedUntil(queues, data.provider, id) : null;
+  const status = statusOfJob(state, job) ?? "queued";
+  // A delayed job, retrying or waiting for the provider, says when it is next taken.
+  const nextAttemptAt = state === "delayed" ? await delayedUntil(queues, data.provider, id) : null;
   return {
     id,
     provider: data.provider,
@@ -126,38 +140,67 @@ export interface ListJobsQuery {
   limit?: number | undefined;
 }
 
-/** Newest first, provider by provider; the cursor is opaque to callers. */
+/**
+ * Newest first across providers, read from the job index (job-index.ts). The cursor is the
+ * index position of the last job returned, so a walk over every page lists each job once
+ * however jobs change state meanwhile; a full page always carries a cursor, and the walk
+ * ends at the first page without one. A status filter reads candidates' states and keeps
+ * reading the index until the page is full or the index ends.
+ */
 export async function listJobs(
   queues: QueueSet,
   query: ListJobsQuery,
 ): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
-  const providers = query.provider ? [query.provider] : [...providerNames];
-  const states = query.status ? statesByStatus[query.status] : Object.values(statesByStatus).flat();
-  let { p, o } = decodeCursor(query.cursor);
+  let after = decodeCursor(query.cursor);
   const jobs: JobView[] = [];
-  while (p < providers.length && jobs.length < limit) {
-    const queue = queues.byProvider[providers[p] as ProviderName];
-    const want = limit - jobs.length;
-    const page = (await queue.getJobs(states, o, o + want - 1, false)) as Job<JobData, JobResult>[];
-    jobs.push(...(await Promise.all(page.filter(Boolean).map((job) => toView(queues, job)))));
-    if (page.length < want) {
-      p += 1;
-      o = 0;
-    } else {
-      o += page.length;
+  for (;;) {
+    const members = await readIndex(queues, query.provider, after, limit);
+    const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
+    const stale: { member: string; provider: ProviderName }[] = [];
+    for (const [index, candidate] of candidates.entries()) {
+      const member = members[index] as string;
+      if ("stale" in candidate) {
+        if (candidate.stale) stale.push({ member, provider: candidate.stale });
+        continue;
+      }
+      if (query.status && statusOfJob(candidate.state, candidate.job) !== query.status) continue;
+      jobs.push(await toView(queues, candidate.job, candidate.state));
+      if (jobs.length === limit) {
+        await pruneIndex(queues, stale);
+        return { jobs, nextCursor: encodeCursor(member) };
+      }
     }
+    await pruneIndex(queues, stale);
+    if (members.length < limit) return { jobs, nextCursor: null };
+    after = members.at(-1);
   }
-  return { jobs, nextCursor: p < providers.length ? encodeCursor(p, o) : null };
 }
 
-const encodeCursor = (p: number, o: number) => Buffer.from(JSON.stringify({ p, o })).toString("base64url");
-function decodeCursor(cursor: string | undefined): { p: number; o: number } {
-  if (!cursor) return { p: 0, o: 0 };
+type Candidate =
+  | { job: Job<JobData, JobResult>; state: JobState | "unknown" }
+  /** The member names no life of a job that still exists: `false` for a member that is not ours. */
+  | { stale: ProviderName | false };
+
+async function readCandidate(queues: QueueSet, member: string): Promise<Candidate> {
+  const parsed = parseIndexMember(member);
+  const provider = parsed && providerOfJobId(parsed.id);
+  if (!parsed || !provider) return { stale: false };
+  const job = (await queues.byProvider[provider].getJob(parsed.id)) as Job<JobData, JobResult> | undefined;
+  if (!job) return { stale: provider };
+  const { data, valid } = readJobData(job);
+  // A member of an earlier life of a replayed job (should a replay have stopped half-way).
+  if (valid && data.submittedAt !== parsed.submittedAt) return { stale: provider };
+  const state = await job.getState();
+  return state === "unknown" ? { stale: provider } : { job, state };
+}
+
+const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after })).toString("base64url");
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
   try {
-    const { p, o } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { p: unknown; o: unknown };
-    if (Number.isInteger(p) && Number.isInteger(o) && (p as number) >= 0 && (o as number) >= 0)
-      return { p: p as number, o: o as number };
+    const { after } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after: unknown };
+    if (typeof after === "string" && parseIndexMember(after)) return after;
   } catch {}
   throw new InvalidCursorError();
 }

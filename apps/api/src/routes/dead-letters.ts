@@ -79,7 +79,7 @@ const discardRoute = createRoute({
   method: "delete",
   operationId: "discardDeadLetter",
   path: "/dead-letters/{id}",
-  summary: "Discard a dead letter (the failed job stays until its retention ends)",
+  summary: "Discard a dead letter and its failed job, for good (the job then answers 404 and its key is free)",
   request: { params: idParamSchema },
   responses: { 204: noContent("Discarded."), ...guardedErrors(404) },
 });

@@ -49,7 +49,7 @@ const listRoute = createRoute({
   operationId: "listJobs",
   path: "/jobs",
   tags: ["jobs"],
-  summary: "List jobs, newest first per provider",
+  summary: "List jobs, newest first; walking every page lists each retained job once",
   ...scoped("jobs:read"),
   request: { query: listJobsQuerySchema },
   responses: {

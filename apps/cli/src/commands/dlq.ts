@@ -190,8 +190,9 @@ export const dlqPurgeCommand: Command = {
   summary: "discard every dead letter (asks first, or --yes)",
   usage: `Usage: provisioner dlq purge [--yes] [--provider P] [--kind K]
 
-Discards dead letters for good: every one, or those of a provider or kind. Asks
-first when stdin is a terminal; otherwise (a script, CI) it needs --yes.
+Discards dead letters for good, with their failed jobs: every one, or those of a
+provider or kind. Their idempotency keys are free again. Asks first when stdin is a
+terminal; otherwise (a script, CI) it needs --yes.
 
 Options:
   --yes          do not ask
