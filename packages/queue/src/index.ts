@@ -1,4 +1,5 @@
 // What the API and the worker share. Everything not exported here is internal.
+
 export { type BatchView, getBatch, recordBatch } from "./batches.ts";
 export {
   type CallbackEvent,
@@ -9,7 +10,6 @@ export {
   type JobEnding,
   queueCallback,
 } from "./callbacks.ts";
-export { canonicalJson } from "./canonical.ts";
 export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
 export {
   type DeadLetterFilter,
