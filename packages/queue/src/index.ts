@@ -8,8 +8,8 @@ export {
   callbackJobSchema,
   callbackQueueName,
   type JobEnding,
-  queueCallback,
-} from "./callbacks.ts";
+} from "./callback-job.ts";
+export { queueCallback } from "./callbacks.ts";
 export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
 export {
   type DeadLetterFilter,
