@@ -2,4 +2,4 @@
 // It depends on nothing, so the sandbox (which must not depend on the product) and the CLI
 // (which must not load Redis) share these with the queue package. Nothing else is exported.
 export { canonicalJson, sha256 } from "./canonical.ts";
-export { fillTemplate, placeholdersOf, type Resolve, valueAtPath } from "./template.ts";
+export { fillTemplate, placeholdersOf, type TemplateValues, valueAtPath } from "./template.ts";

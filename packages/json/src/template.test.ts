@@ -2,10 +2,9 @@ import { describe, expect, it } from "vitest";
 import { fillTemplate, placeholdersOf, valueAtPath } from "./template.ts";
 
 const values: Record<string, unknown> = { name: "acme", seats: 5, owner: { email: "a@b.c" } };
-const resolve = (name: string, where: string) => {
-  const value = valueAtPath(values, name);
-  if (value === undefined) throw new Error(`${where}: no ${name}`);
-  return value;
+const resolve = {
+  get: (name: string) => valueAtPath(values, name),
+  missing: (name: string, where: string) => new Error(`${where}: no ${name}`),
 };
 
 describe("fillTemplate", () => {
@@ -17,7 +16,7 @@ describe("fillTemplate", () => {
     });
   });
 
-  it("tells the resolver where the placeholder stands", () => {
+  it("throws the caller's error, saying where the missing placeholder stands", () => {
     expect(() => fillTemplate({ a: [1, "{{missing}}"] }, resolve)).toThrow("input.a.1: no missing");
   });
 });

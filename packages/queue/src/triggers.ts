@@ -29,11 +29,7 @@ export class TemplateError extends Error {
 export function renderTemplate(template: unknown, event: ProvisionerEvent, where = "input"): unknown {
   return fillTemplate(
     template,
-    (path, at) => {
-      const value = valueAtPath(event, path);
-      if (value === undefined || value === null) throw new TemplateError(path, at);
-      return value;
-    },
+    { get: (path) => valueAtPath(event, path), missing: (path, at) => new TemplateError(path, at) },
     where,
   );
 }

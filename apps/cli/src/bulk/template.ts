@@ -61,11 +61,7 @@ export function rowValue(values: Record<string, unknown>, column: string): unkno
 export function renderTemplate(template: unknown, values: Record<string, unknown>, where = "input"): unknown {
   return fillTemplate(
     template,
-    (column, at) => {
-      const value = rowValue(values, column);
-      if (value === undefined || value === null) throw new MissingValueError(column, at);
-      return value;
-    },
+    { get: (column) => rowValue(values, column), missing: (column, at) => new MissingValueError(column, at) },
     where,
   );
 }
