@@ -1,4 +1,5 @@
 // The few API calls the run makes, over real HTTP, answers checked with zod.
+import { parseRetryAfter } from "@provisioner/provider-client";
 import pRetry, { AbortError } from "p-retry";
 import { z } from "zod";
 import { sleep } from "./time.ts";
@@ -80,8 +81,7 @@ export function createApiClient(baseUrl: string, token: string, signal: AbortSig
   };
   const answerError = async (response: Response): Promise<ApiAnswerError> => {
     const body = errorBodySchema.safeParse(await response.json().catch(() => null));
-    const retryAfter = response.headers.get("retry-after");
-    const retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1_000 : undefined;
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
     return new ApiAnswerError(response.status, body.success ? body.data.error.code : "UNKNOWN", retryAfterMs);
   };
   // Reads are safe to repeat: retried through a Redis blip or a busy moment, never past a 4xx.

@@ -2,7 +2,7 @@
 // replaced as soon as it is gone.
 import { readFile } from "node:fs/promises";
 import type { Child, ProcessGroup } from "./processes.ts";
-import { type StackEnv, startWorkerProcess } from "./stack.ts";
+import { type StackEnv, startWorkerProcess } from "./services.ts";
 
 /**
  * A drain must end within its grace period: the worker cancels what still runs early

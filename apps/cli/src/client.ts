@@ -1,3 +1,4 @@
+import { parseRetryAfter } from "@provisioner/provider-client";
 import type { z } from "zod";
 import {
   type BatchView,
@@ -17,7 +18,7 @@ import {
   replayedSchema,
 } from "./api-types.ts";
 import { ApiError, NetworkError, ProtocolError } from "./errors.ts";
-import { parseRetryAfter, type RetryOptions, withRetry } from "./retry.ts";
+import { type RetryOptions, withRetry } from "./retry.ts";
 
 export interface ApiClientOptions {
   /** The API's base URL, without `/v1`. */

@@ -20,7 +20,7 @@ const RENDERERS: Record<ProviderName, Renderer> = {
   bridgeport: (detail) => {
     const requestId = randomId("req_");
     const body = {
-      code: detail.code ?? bridgeportCode(detail.status),
+      code: detail.code ?? codeOf(bridgeportCodes, detail.status),
       message: detail.message,
       ...(detail.field === undefined ? {} : { field: detail.field }),
       ...(detail.hint === undefined ? {} : { hint: detail.hint }),
@@ -30,7 +30,7 @@ const RENDERERS: Record<ProviderName, Renderer> = {
   },
   prisma: (detail) => {
     const error = {
-      code: detail.code ?? prismaCode(detail.status),
+      code: detail.code ?? codeOf(prismaCodes, detail.status),
       message: detail.message,
       ...(detail.hint === undefined ? {} : { hint: detail.hint }),
     };
@@ -43,46 +43,43 @@ export function providerError(provider: ProviderName, detail: ErrorDetail): Resp
   return RENDERERS[provider](detail);
 }
 
-// The ErrorEnvelope enum of BRIDGEPORT's document.
-function bridgeportCode(status: number): string {
-  switch (status) {
-    case 401:
-      return "UNAUTHORIZED";
-    case 403:
-      return "FORBIDDEN_SCOPE";
-    case 404:
-      return "NOT_FOUND";
-    case 409:
-      return "CONFLICT";
-    case 429:
-      return "RATE_LIMITED";
-    case 503:
-      return "SERVICE_UNAVAILABLE";
-    default:
-      return status >= 500 ? "INTERNAL" : "VALIDATION_ERROR";
-  }
+/** A provider's error codes by status, and its codes for any other 5xx and 4xx. */
+interface CodeTable {
+  byStatus: Partial<Record<number, string>>;
+  server: string;
+  client: string;
 }
 
-function prismaCode(status: number): string {
-  switch (status) {
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 409:
-      return "conflict";
-    case 413:
-      return "payload_too_large";
-    case 429:
-      return "rate_limited";
-    case 503:
-      return "service_unavailable";
-    default:
-      return status >= 500 ? "internal_error" : "invalid_request";
-  }
-}
+// The ErrorEnvelope enum of BRIDGEPORT's document.
+const bridgeportCodes: CodeTable = {
+  byStatus: {
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN_SCOPE",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+  },
+  server: "INTERNAL",
+  client: "VALIDATION_ERROR",
+};
+
+const prismaCodes: CodeTable = {
+  byStatus: {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "rate_limited",
+    503: "service_unavailable",
+  },
+  server: "internal_error",
+  client: "invalid_request",
+};
+
+const codeOf = (table: CodeTable, status: number): string =>
+  table.byStatus[status] ?? (status >= 500 ? table.server : table.client);
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers });

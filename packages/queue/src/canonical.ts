@@ -1,15 +1,4 @@
-import { createHash } from "node:crypto";
-
-/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+// Moved to @provisioner/json, which the sandbox can import without depending on this package.
+// Kept for `enqueue.ts`'s import while another branch rewrites that file; point it at
+// @provisioner/json and delete this file when the branches meet.
+export { canonicalJson, sha256 } from "@provisioner/json";

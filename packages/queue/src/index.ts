@@ -1,4 +1,5 @@
 // What the API and the worker share. Everything not exported here is internal.
+
 export { type BatchView, getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
@@ -8,9 +9,8 @@ export {
   callbackJobSchema,
   callbackQueueName,
   type JobEnding,
-  queueCallback,
-} from "./callbacks.ts";
-export { canonicalJson } from "./canonical.ts";
+} from "./callback-job.ts";
+export { queueCallback } from "./callbacks.ts";
 export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
 export {
   type DeadLetterFilter,

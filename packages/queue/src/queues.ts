@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { type CallbackJob, callbackQueueName } from "./callbacks.ts";
+import { type CallbackJob, callbackQueueName } from "./callback-job.ts";
 import type { ProvisionerConfig } from "./config.ts";
 import type { DeadLetter, JobData, JobResult } from "./job-data.ts";
 import { type Keyring, parseKeyring } from "./secrets.ts";

@@ -1,3 +1,4 @@
+import { fillTemplate, valueAtPath } from "@provisioner/json";
 import type { ProviderName } from "@provisioner/provider-client";
 import { z } from "zod";
 import type { ProvisionerConfig } from "./config.ts";
@@ -21,41 +22,16 @@ export class TemplateError extends Error {
   }
 }
 
-const placeholder = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
-const whole = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
-
-function lookup(event: ProvisionerEvent, path: string, where: string): unknown {
-  let node: unknown = event;
-  for (const key of path.split(".")) {
-    // Own keys only: a template must not reach `constructor` or `__proto__`.
-    if (typeof node !== "object" || node === null || !Object.hasOwn(node, key)) throw new TemplateError(path, where);
-    node = (node as Record<string, unknown>)[key];
-  }
-  if (node === undefined || node === null) throw new TemplateError(path, where);
-  return node;
-}
-
 /**
- * Fills a trigger's input from the event. A string that is exactly one `{{path}}` takes the
- * value as it is (a number stays a number); placeholders inside longer strings are replaced
- * by the value's text.
+ * Fills a trigger's input from the event: `{{data.tenantId}}` is the event's value at that
+ * path (the syntax is `@provisioner/json`'s, shared with the CLI's bulk templates).
  */
 export function renderTemplate(template: unknown, event: ProvisionerEvent, where = "input"): unknown {
-  if (typeof template === "string") {
-    const single = whole.exec(template);
-    if (single?.[1]) return lookup(event, single[1], where);
-    return template.replace(placeholder, (_, path: string) => {
-      const value = lookup(event, path, where);
-      return typeof value === "object" ? JSON.stringify(value) : String(value);
-    });
-  }
-  if (Array.isArray(template)) return template.map((item, i) => renderTemplate(item, event, `${where}.${i}`));
-  if (typeof template === "object" && template !== null) {
-    return Object.fromEntries(
-      Object.entries(template).map(([key, value]) => [key, renderTemplate(value, event, `${where}.${key}`)]),
-    );
-  }
-  return template;
+  return fillTemplate(
+    template,
+    { get: (path) => valueAtPath(event, path), missing: (path, at) => new TemplateError(path, at) },
+    where,
+  );
 }
 
 /**

@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
+import { canonicalJson, sha256 } from "@provisioner/json";
 import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
-// The standalone module, not the package: the package would load BullMQ into every CLI call.
-import { canonicalJson } from "@provisioner/queue/canonical";
 
 function withoutSecrets(provider: ProviderName, input: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(input);
@@ -21,8 +19,5 @@ function withoutSecrets(provider: ProviderName, input: Record<string, unknown>):
  * repeat, not a new database.
  */
 export function idempotencyKeyFor(provider: ProviderName, account: string, input: Record<string, unknown>): string {
-  const hash = createHash("sha256")
-    .update(canonicalJson({ provider, account, input: withoutSecrets(provider, input) }))
-    .digest("hex");
-  return `cli:${hash}`;
+  return `cli:${sha256(canonicalJson({ provider, account, input: withoutSecrets(provider, input) }))}`;
 }

@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
+import { fillTemplate, valueAtPath } from "@provisioner/json";
 import { UsageError } from "../errors.ts";
+
+// What `prepare` checks a file's header against, from the one template syntax.
+export { placeholdersOf } from "@provisioner/json";
 
 /** A row lacks a value a `{{placeholder}}` asks for. */
 export class MissingValueError extends Error {
@@ -14,10 +18,6 @@ export class MissingValueError extends Error {
     this.field = field;
   }
 }
-
-// Anything but braces between `{{` and `}}`, so CSV headers with spaces or dots work.
-const placeholder = /\{\{\s*([^{}]+?)\s*\}\}/g;
-const whole = /^\{\{\s*([^{}]+?)\s*\}\}$/;
 
 /** `--template`: a JSON object, or `@path` to a file holding one. */
 export function parseTemplate(text: string): Record<string, unknown> {
@@ -44,57 +44,24 @@ export function parseTemplate(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Every placeholder a template uses, so a CSV header can be checked before anything is sent. */
-export function placeholdersOf(template: unknown): string[] {
-  const found = new Set<string>();
-  const visit = (node: unknown) => {
-    if (typeof node === "string") for (const match of node.matchAll(placeholder)) found.add(match[1] as string);
-    else if (Array.isArray(node)) node.forEach(visit);
-    else if (typeof node === "object" && node !== null) Object.values(node).forEach(visit);
-  };
-  visit(template);
-  return [...found];
-}
-
 /**
  * A row's value for a placeholder: the key itself first (a CSV column may be called `a.b`),
  * else a dotted path into a JSONL row's objects. Own keys only, never `__proto__`.
  */
 export function rowValue(values: Record<string, unknown>, column: string): unknown {
-  if (Object.hasOwn(values, column)) return values[column];
-  let node: unknown = values;
-  for (const key of column.split(".")) {
-    if (typeof node !== "object" || node === null || !Object.hasOwn(node, key)) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
+  return Object.hasOwn(values, column) ? values[column] : valueAtPath(values, column);
 }
 
 /**
- * Fills a template from a row. A string that is exactly one placeholder takes the value as
- * it is (a JSONL number stays a number; every CSV value is a string); placeholders inside a
- * longer string are replaced by the value's text. An empty CSV cell is an empty string, not
- * a missing value: the API decides whether it is acceptable.
+ * Fills a template from a row (the syntax is `@provisioner/json`'s, shared with the API's
+ * event triggers). Every CSV value is a string; a JSONL number in a whole placeholder stays a
+ * number. An empty CSV cell is an empty string, not a missing value: the API decides whether
+ * it is acceptable.
  */
 export function renderTemplate(template: unknown, values: Record<string, unknown>, where = "input"): unknown {
-  const lookup = (column: string) => {
-    const value = rowValue(values, column);
-    if (value === undefined || value === null) throw new MissingValueError(column, where);
-    return value;
-  };
-  if (typeof template === "string") {
-    const single = whole.exec(template);
-    if (single?.[1]) return lookup(single[1]);
-    return template.replace(placeholder, (_, column: string) => {
-      const value = lookup(column);
-      return typeof value === "object" ? JSON.stringify(value) : String(value);
-    });
-  }
-  if (Array.isArray(template)) return template.map((item, i) => renderTemplate(item, values, `${where}.${i}`));
-  if (typeof template === "object" && template !== null) {
-    return Object.fromEntries(
-      Object.entries(template).map(([key, value]) => [key, renderTemplate(value, values, `${where}.${key}`)]),
-    );
-  }
-  return template;
+  return fillTemplate(
+    template,
+    { get: (column) => rowValue(values, column), missing: (column, at) => new MissingValueError(column, at) },
+    where,
+  );
 }

@@ -1,8 +1,8 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { type ErrorKind, errorKinds, type ProviderName, providerNames } from "@provisioner/provider-client";
 import type { ApiClient } from "../client.ts";
-import { UsageError } from "../errors.ts";
-import type { Io } from "../io.ts";
+import { exitCodes, UsageError } from "../errors.ts";
+import { type Io, println } from "../io.ts";
 
 export interface Context {
   io: Io;
@@ -45,6 +45,36 @@ export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
     throw new UsageError(`unexpected argument: ${parsed.positionals[positionals.length]}`, hint);
   }
   return parsed;
+}
+
+/**
+ * A command that fetches one thing by its id and prints it: as text, or with `--json` as the
+ * API answered it.
+ */
+export function showCommand<T>(spec: {
+  path: readonly string[];
+  summary: string;
+  usage: string;
+  fetch: (client: ApiClient, id: string) => Promise<T>;
+  format: (value: T) => string;
+}): Command {
+  const { path, summary, usage, fetch, format } = spec;
+  return {
+    path,
+    summary,
+    usage,
+    prepare(argv) {
+      const { values, positionals } = parseCommandArgs(path, argv, { json: { type: "boolean", default: false } }, [
+        "ID",
+      ]);
+      const id = required(positionals[0], "ID", path);
+      return async ({ io, client }) => {
+        const value = await fetch(client, id);
+        println(io.stdout, values.json ? JSON.stringify(value, null, 2) : format(value));
+        return exitCodes.ok;
+      };
+    },
+  };
 }
 
 /** A required positional, e.g. the job id. */

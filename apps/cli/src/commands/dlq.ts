@@ -5,7 +5,14 @@ import { exitCodes, UsageError } from "../errors.ts";
 import { formatAttemptError, oneLine, pairs, table } from "../format.ts";
 import { println } from "../io.ts";
 import { mapConcurrent } from "../pool.ts";
-import { type Command, jsonObjectOption, kindOption, parseCommandArgs, providerOption, required } from "./command.ts";
+import {
+  type Command,
+  jsonObjectOption,
+  kindOption,
+  parseCommandArgs,
+  providerOption,
+  showCommand,
+} from "./command.ts";
 
 const filterHelp = `  --provider P   only this provider's (${providerNames.join(", ")})
   --kind K       only those that died of this kind of error (invalid, auth,
@@ -81,7 +88,7 @@ ${filterHelp}
 };
 
 const showPath = ["dlq", "show"] as const;
-export const dlqShowCommand: Command = {
+export const dlqShowCommand = showCommand({
   path: showPath,
   summary: "show a dead letter: the request and every attempt's error",
   usage: `Usage: provisioner dlq show ID [--json]
@@ -92,18 +99,9 @@ request (secret fields removed).
 Options:
   --json       print the API's JSON
   -h, --help   this help`,
-  prepare(argv) {
-    const { values, positionals } = parseCommandArgs(showPath, argv, { json: { type: "boolean", default: false } }, [
-      "ID",
-    ]);
-    const id = required(positionals[0], "ID", showPath);
-    return async ({ io, client }) => {
-      const entry = await client.getDeadLetter(id);
-      println(io.stdout, values.json ? JSON.stringify(entry, null, 2) : formatDeadLetter(entry));
-      return exitCodes.ok;
-    };
-  },
-};
+  fetch: (client, id) => client.getDeadLetter(id),
+  format: formatDeadLetter,
+});
 
 export function formatDeadLetter(entry: DeadLetterView): string {
   return [

@@ -1,12 +1,10 @@
 import type { JobView } from "../api-types.ts";
-import { exitCodes } from "../errors.ts";
 import { formatAttemptError, pairs } from "../format.ts";
-import { println } from "../io.ts";
-import { type Command, parseCommandArgs, required } from "./command.ts";
+import { showCommand } from "./command.ts";
 
 const path = ["jobs", "get"] as const;
 
-export const jobsGetCommand: Command = {
+export const jobsGetCommand = showCommand({
   path,
   summary: "show a job: status, attempts, outcome, every attempt's error",
   usage: `Usage: provisioner jobs get ID [--json]
@@ -18,16 +16,9 @@ every failed attempt. Secrets are never shown.
 Options:
   --json       print the API's JSON as it is
   -h, --help   this help`,
-  prepare(argv) {
-    const { values, positionals } = parseCommandArgs(path, argv, { json: { type: "boolean", default: false } }, ["ID"]);
-    const id = required(positionals[0], "ID", path);
-    return async ({ io, client }) => {
-      const job = await client.getJob(id);
-      println(io.stdout, values.json ? JSON.stringify(job, null, 2) : formatJob(job));
-      return exitCodes.ok;
-    };
-  },
-};
+  fetch: (client, id) => client.getJob(id),
+  format: formatJob,
+});
 
 export function formatJob(job: JobView): string {
   const lines = [

@@ -1,5 +1,6 @@
 // BRIDGEPORT's Idempotency-Key: one outcome per (environment, key), replayed for the
 // same request, refused for a different one or while the first is still running.
+import { canonicalJson } from "@provisioner/json";
 
 /** An answer kept to be replayed byte for byte. */
 interface StoredAnswer {
@@ -63,13 +64,4 @@ function replay(answer: StoredAnswer): Response {
   const headers = new Headers(answer.headers);
   headers.set("idempotent-replayed", "true");
   return new Response(answer.body === "" ? null : answer.body, { status: answer.status, headers });
-}
-
-/** JSON with object keys sorted, so key order does not make two bodies differ. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  );
 }

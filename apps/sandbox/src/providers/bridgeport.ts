@@ -12,6 +12,7 @@ import { type Admission, createIdempotencyLedger } from "./bridgeport-idempotenc
 // Published document: bridgeport-openapi.json (the install's GET /openapi.json).
 // The sandbox keeps its own copy of the provider's schemas on purpose: written apart from
 // provider-client's, a mistake in one shows up as a failing test instead of agreeing with itself.
+// (It could not import them anyway: provider-client's tests run against this sandbox.)
 
 /** The create body. Strict: BRIDGEPORT rejects keys it does not know. */
 const createDatabaseSchema = z.strictObject({

@@ -36,17 +36,10 @@ export interface DatabaseRecord {
   connections: ConnectionRecord[];
 }
 
-export interface NewDatabase {
-  name: string;
-  projectId: string;
-  branch: string;
-  branchId: string | null;
-  logicalId: string | null;
-  region: string;
-  isDefault: boolean;
-  source: Source;
+/** What a create decides; the record adds its id, times and default connection. */
+export type NewDatabase = Omit<DatabaseRecord, "id" | "createdAt" | "readyAt" | "connections"> & {
   provisioningMs: number;
-}
+};
 
 export function newDatabaseRecord(input: NewDatabase): DatabaseRecord {
   const { provisioningMs, ...rest } = input;

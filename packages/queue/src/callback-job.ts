@@ -1,0 +1,37 @@
+// The callback queue's name and what its jobs carry, apart from `queueCallback` so that
+// `queues.ts` can type the queue without importing the code that fills it.
+import { providerNames } from "@provisioner/provider-client";
+import { z } from "zod";
+import { type AttemptError, attemptErrorSchema } from "./job-data.ts";
+
+export const callbackQueueName = "callbacks";
+
+/**
+ * What a job's `callbackUrl` receives when the job ends, in the same `{type, timestamp,
+ * data}` form as the events Provisioner takes in. Never a secret: the resource is the one
+ * `GET /v1/jobs/{id}` shows.
+ */
+export const callbackEventSchema = z.object({
+  type: z.enum(["job.succeeded", "job.dead"]),
+  timestamp: z.string(),
+  data: z.object({
+    id: z.string(),
+    provider: z.enum(providerNames),
+    account: z.string(),
+    status: z.enum(["succeeded", "dead"]),
+    idempotencyKey: z.string(),
+    outcome: z.enum(["created", "deduplicated"]).optional(),
+    resource: z.record(z.string(), z.unknown()).optional(),
+    error: attemptErrorSchema.optional(),
+    batchId: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+export type CallbackEvent = z.output<typeof callbackEventSchema>;
+
+export const callbackJobSchema = z.object({ url: z.url(), event: callbackEventSchema });
+export type CallbackJob = z.output<typeof callbackJobSchema>;
+
+export type JobEnding =
+  | { status: "succeeded"; outcome: "created" | "deduplicated"; resource: Record<string, unknown> }
+  | { status: "dead"; error: AttemptError };
