@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { canonicalJson, sha256 } from "@provisioner/json";
 import { identityKeyOf, type ProviderName, secretInputFields } from "@provisioner/provider-client";
-import { canonicalJson, sha256 } from "./canonical.ts";
 import type { JobData } from "./job-data.ts";
 import { addJobsIndexed } from "./job-index.ts";
 import { jobIdFor, type QueueSet } from "./queues.ts";
