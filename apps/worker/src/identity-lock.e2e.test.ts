@@ -74,7 +74,8 @@ describe("the identity lock", () => {
     expect(dead.status).toBe("dead");
     expect(await harness.connection.exists(lockKeyOf(doomed))).toBe(0);
 
-    harness.setFaults([{ provider: "artie", fault: "error", status: 500, times: 1 }]);
+    // Retry-After holds the next run back long enough to see the lock free between the two.
+    harness.setFaults([{ provider: "artie", fault: "error", status: 500, retryAfter: "2", times: 1 }]);
     const retried = inputFor.artie();
     const id = await harness.submit({ provider: "artie", input: retried });
     const view = await harness.waitFor(id, (job) => job.errors.length > 0);
