@@ -1,5 +1,11 @@
 import { isProviderError, type ProviderName } from "@provisioner/provider-client";
-import { type AttemptError, attemptRecordOf, type ProviderSettings, type QueueSet, queueCallback } from "@provisioner/queue";
+import {
+  type AttemptError,
+  attemptRecordOf,
+  type ProviderSettings,
+  type QueueSet,
+  queueCallback,
+} from "@provisioner/queue";
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { type JobData, type JobResult, provisioningPollMs, readJobData } from "./jobs/create-database/definition.ts";
@@ -48,7 +54,10 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       }
       if (!isProviderError(error)) {
         // Not the provider's answer (a Redis blip, a bug): let BullMQ retry it, and say so.
-        log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, "run failed outside the provider call");
+        log.error(
+          { err: { name: (error as Error).name, message: (error as Error).message } },
+          "run failed outside the provider call",
+        );
         throw error;
       }
       const failure = log.child({ kind: error.kind, code: error.code, status: error.status });

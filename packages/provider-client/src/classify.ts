@@ -199,7 +199,12 @@ export function classifyJobFault(provider: ProviderName, fault: JobFault): Provi
   const dead = { provider, retryable: false };
   switch (fault.fault) {
     case "invalid-data":
-      return providerError({ ...dead, kind: "invalid", code: "INVALID_JOB_DATA", message: `job data ${fault.problem}` });
+      return providerError({
+        ...dead,
+        kind: "invalid",
+        code: "INVALID_JOB_DATA",
+        message: `job data ${fault.problem}`,
+      });
     case "undecryptable":
       return providerError({
         ...dead,

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { identityKeyOf, type ProviderName, type ProviderRequest, secretInputFields } from "@provisioner/provider-client";
+import {
+  identityKeyOf,
+  type ProviderName,
+  type ProviderRequest,
+  secretInputFields,
+} from "@provisioner/provider-client";
 import { canonicalJson, sha256 } from "./canonical.ts";
 import { type JobData, readJobData } from "./job-data.ts";
 import { addJobsIndexed } from "./job-index.ts";

@@ -66,7 +66,10 @@ interface FailedFields {
 function reasonOf(provider: ProviderName, job: FailedFields, lastLogged: AttemptError | undefined): AttemptError {
   if (lastLogged && lastLogged.message === job.failedReason) return lastLogged;
   const { failedReason } = job;
-  const fault = job.stalledCounter > 0 ? { fault: "stalled" as const, failedReason } : { fault: "unexplained" as const, failedReason };
+  const fault =
+    job.stalledCounter > 0
+      ? { fault: "stalled" as const, failedReason }
+      : { fault: "unexplained" as const, failedReason };
   return attemptRecordOf(classifyJobFault(provider, fault), job.attemptsMade, new Date(job.finishedOn));
 }
 
@@ -142,7 +145,12 @@ async function toView(queues: QueueSet, job: Job<JobData>): Promise<DeadLetterVi
 async function readDeaths(queues: QueueSet, providers: readonly ProviderName[], count?: number): Promise<Death[]> {
   const pipeline = queues.connection.pipeline();
   for (const provider of providers) {
-    pipeline.zrevrange(queues.byProvider[provider].toKey("failed"), 0, count === undefined ? -1 : count - 1, "WITHSCORES");
+    pipeline.zrevrange(
+      queues.byProvider[provider].toKey("failed"),
+      0,
+      count === undefined ? -1 : count - 1,
+      "WITHSCORES",
+    );
   }
   const replies = (await pipeline.exec()) ?? [];
   const scored: (Death & { diedAt: number })[] = [];

@@ -11,7 +11,8 @@ import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
  * member on, in O(log n + page), and a member is a position that survives jobs changing
  * state, finishing or being removed around it.
  */
-export const indexKeyOf = (queues: QueueSet, scope: ProviderName | "all") => `${queues.config.prefix}:job-index:${scope}`;
+export const indexKeyOf = (queues: QueueSet, scope: ProviderName | "all") =>
+  `${queues.config.prefix}:job-index:${scope}`;
 
 export const indexMemberOf = (submittedAt: number, id: string) => `${String(submittedAt).padStart(15, "0")}:${id}`;
 

@@ -66,10 +66,14 @@ function checkInputs(planned: { trigger: number; request: UnvalidatedRequest }[]
       return { ...request, ...parseProviderRequest(request.provider, request.input) };
     } catch (error) {
       if (!isProviderError(error)) throw error;
-      throw new ApiError("VALIDATION_ERROR", `trigger ${trigger} made an invalid ${request.provider} input: ${error.message}`, {
-        field: `triggers.${trigger}.input.${error.field ?? ""}`,
-        hint: "fix the trigger's input template in PROVISIONER_CONFIG, or the event",
-      });
+      throw new ApiError(
+        "VALIDATION_ERROR",
+        `trigger ${trigger} made an invalid ${request.provider} input: ${error.message}`,
+        {
+          field: `triggers.${trigger}.input.${error.field ?? ""}`,
+          hint: "fix the trigger's input template in PROVISIONER_CONFIG, or the event",
+        },
+      );
     }
   });
 }

@@ -51,7 +51,8 @@ export function createDatabaseHandler<P extends ProviderName>(deps: HandlerDeps<
     const read = readJobData(job);
     if (!read.valid) throw fault({ fault: "invalid-data", problem: read.problem });
     const { data } = read;
-    if (Date.now() - data.submittedAt > settings.maxAgeMs) throw fault({ fault: "expired", maxAgeMs: settings.maxAgeMs });
+    if (Date.now() - data.submittedAt > settings.maxAgeMs)
+      throw fault({ fault: "expired", maxAgeMs: settings.maxAgeMs });
     const client = deps.clients.get(data.account);
     if (!client) throw fault({ fault: "account-missing", account: data.account });
     let plain: Record<string, unknown>;
