@@ -2,7 +2,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
-import type { QueueSet } from "@provisioner/queue";
+import { type QueueSet, readJobData } from "@provisioner/queue";
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { TokenResolver } from "./auth.ts";
@@ -22,16 +22,22 @@ function hideEncrypted(value: unknown): unknown {
 }
 
 /**
- * The queues' dashboard (bull-board), read-only: retrying or removing a job there would
- * bypass the dead-letter bookkeeping, so replays go through the API. A browser cannot
+ * The queues' dashboard (bull-board), read-only: replays and discards go through the API,
+ * which gives a replay its new life (data, key, index). A provider queue's failed tab is its
+ * dead letters; its jobs' data is shown as `readJobData` reads it. A browser cannot
  * send a bearer token, so it asks for basic auth and takes an API token with `jobs:read`
  * as the password (any user name).
  */
 export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: TokenResolver): void {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(dashboardPath);
-  const adapters = [...Object.values(queues.byProvider), queues.deadLetters, queues.callbacks].map((queue) => {
+  const adapters = [...Object.values(queues.byProvider), queues.callbacks].map((queue) => {
     const adapter = new BullMQAdapter(queue, { readOnlyMode: true });
-    adapter.setFormatter("data", hideEncrypted);
+    adapter.setFormatter(
+      "data",
+      queue === queues.callbacks
+        ? hideEncrypted
+        : (data: unknown) => hideEncrypted(readJobData({ queueName: queue.name, data }).data),
+    );
     adapter.setFormatter("returnValue", hideEncrypted);
     adapter.setFormatter("progress", hideEncrypted);
     return adapter;

@@ -83,7 +83,7 @@ it("discards a dead letter for good: no restart, sweep or replay brings the job 
   expect((await call("DELETE", `/v1/dead-letters/${id}`)).status).toBe(204);
   expect((await call("GET", `/v1/jobs/${id}`)).status).toBe(404);
 
-  // A restarted worker sweeps failed jobs that have no dead letter into the dead letters.
+  // A restarted worker finds nothing to bring back: the failed job was the dead letter.
   await workers.close(1_000);
   workers = await startTheWorkers();
   for (const waited = Date.now(); Date.now() - waited < 1_000; ) {

@@ -76,7 +76,7 @@ async function expectRefused(res: Response, statuses?: readonly number[]) {
 
 /** Nothing queued, and no key under the prefix but the queues' own meta keys. */
 async function expectNothingQueued() {
-  for (const queue of [...Object.values(api.queues.byProvider), api.queues.deadLetters]) {
+  for (const queue of Object.values(api.queues.byProvider)) {
     const counts = await queue.getJobCounts();
     expect(
       Object.values(counts).every((count) => count === 0),

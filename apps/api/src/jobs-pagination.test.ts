@@ -1,4 +1,4 @@
-import { type ProviderName, providerNames } from "@provisioner/provider-client";
+import { type ProviderName, parseProviderRequest, providerNames } from "@provisioner/provider-client";
 import {
   createRedisConnection,
   deleteKeysWithPrefix,
@@ -6,7 +6,6 @@ import {
   type JobProgress,
   type JobStatus,
   jobStatuses,
-  recordDeadLetter,
   type SubmitRequest,
   submitJobs,
 } from "@provisioner/queue";
@@ -38,7 +37,8 @@ const inputOf: Record<ProviderName, (name: string) => Record<string, unknown>> =
 let serial = 0;
 const requestFor = (provider: ProviderName): SubmitRequest => {
   serial += 1;
-  return { provider, account: "default", input: inputOf[provider](`page_${serial}`), idempotencyKey: `k-${serial}` };
+  const request = parseProviderRequest(provider, inputOf[provider](`page_${serial}`));
+  return { ...request, account: "default", idempotencyKey: `k-${serial}` };
 };
 
 /** Where a generated job should end up; `provisioning` is BullMQ's delayed with the runner's mark. */
@@ -275,13 +275,9 @@ describe("GET /v1/jobs pagination", () => {
     await new Promise((resolve) => setTimeout(resolve, 2));
     const failed = await api.queues.byProvider.postgres.getJob((dead as Submitted).id);
     if (!failed) throw new Error("the dead job is gone");
-    await recordDeadLetter(api.queues, failed, {
-      at: new Date().toISOString(),
-      attempt: 1,
-      kind: "invalid",
-      retryable: false,
-      message: "x",
-    });
+    await failed.log(
+      JSON.stringify({ at: new Date().toISOString(), attempt: 1, kind: "invalid", retryable: false, message: "x" }),
+    );
     expect((await api.call("POST", `/v1/dead-letters/${dead?.id}/replay`, { body: {} })).status).toBe(202);
     expect(await walk({ limit: 1 })).toEqual([dead?.id, other?.id]);
   });

@@ -3,7 +3,7 @@
  *
  *   provisioner_jobs{provider, status}          gauge: jobs per provider queue by product status
  *                                               (queued, running, retrying, succeeded, dead)
- *   provisioner_dead_letters{provider}          gauge: dead-letter entries per provider
+ *   provisioner_dead_letters{provider}          gauge: dead letters (failed jobs) per provider
  *   provisioner_redis_up                        gauge: 1 when the queues could be read, else 0
  *   provisioner_http_requests_total{method, route, status}
  *                                               counter: answered requests
@@ -17,10 +17,10 @@
  */
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import {
+  deadLetterCounts,
   isRedisUnavailable,
   type JobStatus,
   jobStatuses,
-  providerOfJobId,
   type QueueSet,
   statusOfState,
 } from "@provisioner/queue";
@@ -53,10 +53,10 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
   // A connection that is not ready would make BullMQ wait for it, and the scrape with it.
   if (queues.connection.status !== "ready") return { up: false };
   try {
-    const [counts, deadIds] = await Promise.all([
+    const [counts, deadLetters] = await Promise.all([
       Promise.all(providerNames.map((provider) => queues.byProvider[provider].getJobCounts())),
-      // Entries wait in a queue no worker takes; their ids are the dead jobs' ids, which name the provider.
-      queues.deadLetters.getRanges(["waiting"], 0, -1),
+      // The dead letters are the failed sets: one ZCARD each, whatever their size.
+      deadLetterCounts(queues),
     ]);
     const jobs = Object.fromEntries(providerNames.map((provider) => [provider, zeroByStatus()])) as Record<
       ProviderName,
@@ -68,14 +68,6 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
         if (status) jobs[provider][status] += count;
       }
     });
-    const deadLetters = Object.fromEntries(providerNames.map((provider) => [provider, 0])) as Record<
-      ProviderName,
-      number
-    >;
-    for (const id of new Set(deadIds)) {
-      const provider = providerOfJobId(id);
-      if (provider) deadLetters[provider] += 1;
-    }
     return { up: true, jobs, deadLetters };
   } catch (error) {
     if (isRedisUnavailable(error)) return { up: false };

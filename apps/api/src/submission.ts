@@ -39,14 +39,8 @@ export function toSubmitRequest(
       hint: "send the key in one place, or the same key in both",
     });
   }
-  return {
-    provider: request.provider,
-    account: request.account,
-    input: request.input as Record<string, unknown>,
-    idempotencyKey: request.idempotencyKey ?? headerKey,
-    callbackUrl: request.callbackUrl,
-    metadata: request.metadata,
-  };
+  // Spread whole, so `provider` and its typed `input` stay one pair.
+  return { ...request, idempotencyKey: request.idempotencyKey ?? headerKey };
 }
 
 /** The 409 for a key already standing for a different request. */

@@ -1,4 +1,4 @@
-import { identityKeyOf } from "@provisioner/provider-client";
+import { identityKeyOf, parseProviderInput } from "@provisioner/provider-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createIdentityLocks, type Identity, identityLockKey } from "./jobs/create-database/identity-lock.ts";
 import { fastProviderSettings, type Harness, inputFor, startHarness } from "./test-support.ts";
@@ -44,7 +44,7 @@ describe("one identity, many keys", () => {
 const artieIdentity = (input: Record<string, unknown>): Identity => ({
   provider: "artie",
   account: "default",
-  key: identityKeyOf("artie", input as never),
+  key: identityKeyOf("artie", parseProviderInput("artie", input)),
 });
 const lockKeyOf = (input: Record<string, unknown>) =>
   identityLockKey(harness.queues.config.prefix, artieIdentity(input));

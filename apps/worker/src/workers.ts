@@ -1,17 +1,25 @@
 import {
+  classifyJobFault,
   createProviderClient,
   type ProviderClient,
   type ProviderName,
   providerNames,
 } from "@provisioner/provider-client";
-import { backoffType, type ProviderSettings, type QueueSet } from "@provisioner/queue";
+import {
+  attemptRecordOf,
+  backoffType,
+  type ProviderSettings,
+  type QueueSet,
+  queueCallback,
+  readJobData,
+} from "@provisioner/queue";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { fullJitterDelay } from "./backoff.ts";
 import { startCallbackWorker } from "./callbacks.ts";
-import { parkFinalFailures, sweepUnparked } from "./dead-letter.ts";
 import type { JobData, JobResult } from "./jobs/create-database/definition.ts";
+import { createDatabaseHandler } from "./jobs/create-database/handler.ts";
 import { createIdentityLocks } from "./jobs/create-database/identity-lock.ts";
 import { createRunner } from "./runner.ts";
 
@@ -59,6 +67,28 @@ const limiterFor = (settings: ProviderSettings) =>
     : { max: Number.MAX_SAFE_INTEGER, duration: 60_000 };
 
 /**
+ * The `dead` callback of the one death the runner never sees: BullMQ fails a job that
+ * stalled past `maxStalledCount` itself (its deferred failure), when a worker next takes
+ * it, without running the processor. Every other final failure is thrown by the runner,
+ * which queues the callback then, so this is the one extra trigger. It cannot duplicate:
+ * `deferredFailure` is set only on that failure, and the callback's id is the job's id and
+ * generation, so a repeat (another worker, a restart) is a no-op.
+ */
+function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
+  worker.on("failed", (job, error) => {
+    if (!job?.deferredFailure) return;
+    const { data } = readJobData(job);
+    const reason = classifyJobFault(data.provider, { fault: "stalled", failedReason: error.message });
+    queueCallback(queues, job.id as string, data, {
+      status: "dead",
+      error: attemptRecordOf(reason, job.attemptsMade),
+    }).catch((failure: Error) =>
+      logger.error({ jobId: job.id, err: { message: failure.message } }, "could not queue a stalled job's callback"),
+    );
+  });
+}
+
+/**
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
  */
@@ -87,7 +117,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     clients.push(...accountClients.values());
     const worker = new Worker<JobData, JobResult>(
       provider,
-      createRunner({ queues, provider, clients: accountClients, settings, locks, logger }),
+      createRunner({
+        queues,
+        provider,
+        settings,
+        logger,
+        handle: createDatabaseHandler({ queues, provider, clients: accountClients, settings, locks, logger }),
+      }),
       {
         connection,
         prefix: config.prefix,
@@ -103,21 +139,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       },
     );
     worker.on("error", (error) => logger.error({ provider, err: { message: error.message } }, "worker error"));
-    parkFinalFailures(worker, queues, logger);
+    notifyStalledDeaths(worker, queues, logger);
     workers.set(provider, worker);
   }
   const callbacks = startCallbackWorker({ queues, connection, logger, signingSecret: options.callbackSigningSecret });
   await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));
-  // Catching up on failed jobs that missed their dead letter is not on the start-up path:
-  // a worker with thousands of dead jobs takes jobs at once and sweeps meanwhile.
-  for (const provider of workers.keys()) {
-    sweepUnparked(queues, provider, logger).catch((error: Error) =>
-      logger.warn(
-        { provider, err: { message: error.message } },
-        "dead-letter sweep failed; it runs again at the next start",
-      ),
-    );
-  }
 
   let closing: Promise<void> | undefined;
   const closeAll = async (graceMs: number) => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { classifyHttpFailure, classifyPostgresFailure, classifyTransportFailure, parseRetryAfter } from "./classify.ts";
+import {
+  classifyHttpFailure,
+  classifyJobFault,
+  classifyPostgresFailure,
+  classifyTransportFailure,
+  parseRetryAfter,
+} from "./classify.ts";
 import { ProviderConflictError, ProviderTransientError } from "./errors.ts";
 
 const failure = (status: number, body: unknown = {}, headers: Record<string, string> = {}) =>
@@ -138,5 +144,20 @@ describe("classifyPostgresFailure", () => {
       const error = classifyPostgresFailure(cause, false, true);
       expect([error.kind, error.code, error.retryable]).toEqual(["transient", "ABORTED", true]);
     }
+  });
+});
+
+describe("classifyJobFault", () => {
+  it.each([
+    [{ fault: "invalid-data", problem: "input: required" }, "invalid", "INVALID_JOB_DATA"],
+    [{ fault: "undecryptable" }, "invalid", "UNDECRYPTABLE_INPUT"],
+    [{ fault: "account-missing", account: "eu" }, "invalid", "ACCOUNT_NOT_CONFIGURED"],
+    [{ fault: "expired", maxAgeMs: 1_000 }, "expired", "MAX_AGE_EXCEEDED"],
+    [{ fault: "provisioning-failed", name: "db" }, "unknown", "PROVISIONING_FAILED"],
+    [{ fault: "stalled", failedReason: "job stalled more than allowable limit" }, "unknown", "STALLED"],
+    [{ fault: "unexplained", failedReason: "boom" }, "unknown", "FAILED"],
+  ] as const)("classifies %o as %s, never retryable", (fault, kind, code) => {
+    const error = classifyJobFault("prisma", fault);
+    expect(error).toMatchObject({ provider: "prisma", kind, code, retryable: false });
   });
 });

@@ -173,6 +173,73 @@ export function classifyInvalidInput(provider: ProviderName, field: string, prob
   });
 }
 
+/**
+ * What can end a job other than a provider's answer. Every one is final: retrying the same
+ * job cannot change it.
+ * - `invalid-data`: the job's data in Redis fails its schema (`problem` names the field);
+ * - `undecryptable`: a secret field of the input cannot be decrypted with the configured keys;
+ * - `account-missing`: the job names an account this worker has no configuration for;
+ * - `expired`: the job outlived its maximum age;
+ * - `provisioning-failed`: the provider reports the database it made as failed;
+ * - `stalled`: BullMQ failed the job itself, after it stalled more often than allowed;
+ * - `unexplained`: BullMQ holds a final failure that no run recorded (an error outside the
+ *   provider call on the last attempt), so only BullMQ's `failedReason` is left.
+ */
+export type JobFault =
+  | { fault: "invalid-data"; problem: string }
+  | { fault: "undecryptable" }
+  | { fault: "account-missing"; account: string }
+  | { fault: "expired"; maxAgeMs: number }
+  | { fault: "provisioning-failed"; name: string }
+  | { fault: "stalled"; failedReason: string }
+  | { fault: "unexplained"; failedReason: string };
+
+/** The verdict on a job fault, in the same terms as a provider's answer. */
+export function classifyJobFault(provider: ProviderName, fault: JobFault): ProviderError {
+  const dead = { provider, retryable: false };
+  switch (fault.fault) {
+    case "invalid-data":
+      return providerError({
+        ...dead,
+        kind: "invalid",
+        code: "INVALID_JOB_DATA",
+        message: `job data ${fault.problem}`,
+      });
+    case "undecryptable":
+      return providerError({
+        ...dead,
+        kind: "invalid",
+        code: "UNDECRYPTABLE_INPUT",
+        message: "job input cannot be decrypted with the configured keys",
+      });
+    case "account-missing":
+      return providerError({
+        ...dead,
+        kind: "invalid",
+        code: "ACCOUNT_NOT_CONFIGURED",
+        message: `no ${provider} account named "${fault.account}" is configured on this worker`,
+      });
+    case "expired":
+      return providerError({
+        ...dead,
+        kind: "expired",
+        code: "MAX_AGE_EXCEEDED",
+        message: `job is older than its maximum age of ${fault.maxAgeMs} ms`,
+      });
+    case "provisioning-failed":
+      return providerError({
+        ...dead,
+        kind: "unknown",
+        code: "PROVISIONING_FAILED",
+        message: `${provider} reports that database ${fault.name} failed to provision`,
+      });
+    case "stalled":
+      return providerError({ ...dead, kind: "unknown", code: "STALLED", message: fault.failedReason });
+    case "unexplained":
+      return providerError({ ...dead, kind: "unknown", code: "FAILED", message: fault.failedReason || "failed" });
+  }
+}
+
 interface SqlRule extends Verdict {
   when: (sqlstate: string) => boolean;
 }

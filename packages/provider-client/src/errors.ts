@@ -13,9 +13,16 @@ export const errorKinds = [
 ] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
+/**
+ * What ended a job: a provider's kinds, and `expired` for a job that outlived its maximum
+ * age before any call decided it. The kinds an attempt record and a dead letter show.
+ */
+export const failureKinds = [...errorKinds, "expired"] as const;
+export type FailureKind = (typeof failureKinds)[number];
+
 export interface ProviderErrorDetails {
   provider: ProviderName;
-  kind: ErrorKind;
+  kind: FailureKind;
   retryable: boolean;
   message: string;
   /** HTTP status, when the provider answered. */
@@ -30,7 +37,10 @@ export interface ProviderErrorDetails {
   cause?: unknown;
 }
 
-/** The plain-data form of an error, safe to store and to show: no secrets ever enter one. */
+/**
+ * The plain-data form of an error, safe to store and to show: no secrets ever enter one.
+ * With the attempt's number and time it is the attempt record a job's log keeps and the API shows.
+ */
 export type ProviderErrorJSON = Omit<ProviderErrorDetails, "cause"> & { name: string };
 
 /**
@@ -41,7 +51,7 @@ export type ProviderErrorJSON = Omit<ProviderErrorDetails, "cause"> & { name: st
 export class ProviderError extends Error {
   override name = "ProviderError";
   readonly provider: ProviderName;
-  readonly kind: ErrorKind;
+  readonly kind: FailureKind;
   readonly retryable: boolean;
   readonly status: number | undefined;
   readonly code: string | undefined;
@@ -106,8 +116,12 @@ export class ProviderMalformedResponseError extends ProviderError {
 export class ProviderUnknownError extends ProviderError {
   override name = "ProviderUnknownError";
 }
+/** The job outlived its maximum age: not the provider's fault, but decided in the same terms. */
+export class JobExpiredError extends ProviderError {
+  override name = "JobExpiredError";
+}
 
-const errorClassByKind: Record<ErrorKind, typeof ProviderError> = {
+const errorClassByKind: Record<FailureKind, typeof ProviderError> = {
   conflict: ProviderConflictError,
   rate_limited: ProviderRateLimitError,
   transient: ProviderTransientError,
@@ -116,6 +130,7 @@ const errorClassByKind: Record<ErrorKind, typeof ProviderError> = {
   not_found: ProviderNotFoundError,
   malformed: ProviderMalformedResponseError,
   unknown: ProviderUnknownError,
+  expired: JobExpiredError,
 };
 
 /** Builds the subclass that matches `details.kind`. */

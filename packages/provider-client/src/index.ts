@@ -1,12 +1,15 @@
-// The package's whole surface. Everything not exported here is internal.
+// The package's whole surface: a client per account with the same verbs for every provider,
+// the input schemas, one error model and the one classifier (HTTP answers and job faults).
+// Everything not exported here is internal.
 
-export { classifyHttpFailure, parseRetryAfter } from "./classify.ts";
+export { classifyHttpFailure, classifyJobFault, type JobFault, parseRetryAfter } from "./classify.ts";
 export { createProviderClient } from "./client.ts";
 export { type AccountConfig, accountConfigSchema } from "./config.ts";
 export * from "./errors.ts";
 export {
   identityKeyOf,
   parseProviderInput,
+  parseProviderRequest,
   providerInputSchemas,
   secretInputFields,
 } from "./inputs.ts";

@@ -5,7 +5,7 @@ import { artieCreateInputSchema } from "./schemas/artie.ts";
 import { bridgeportCreateInputSchema } from "./schemas/bridgeport.ts";
 import { postgresCreateInputSchema } from "./schemas/postgres.ts";
 import { prismaCreateInputSchema } from "./schemas/prisma.ts";
-import type { ProviderInputs } from "./types.ts";
+import type { ProviderInputs, ProviderRequest } from "./types.ts";
 
 /** The zod schema of each provider's create body: the API, the worker and the client use these. */
 export const providerInputSchemas = {
@@ -35,27 +35,33 @@ export function parseProviderInput<P extends ProviderName>(provider: P, input: u
   throw classifyInvalidInput(provider, field, issue?.message ?? "is invalid");
 }
 
+const requestParsers: { [P in ProviderName]: (input: unknown) => { provider: P; input: ProviderInputs[P] } } = {
+  artie: (input) => ({ provider: "artie", input: parseProviderInput("artie", input) }),
+  bridgeport: (input) => ({ provider: "bridgeport", input: parseProviderInput("bridgeport", input) }),
+  prisma: (input) => ({ provider: "prisma", input: parseProviderInput("prisma", input) }),
+  postgres: (input) => ({ provider: "postgres", input: parseProviderInput("postgres", input) }),
+};
+
+/** Validates a create body into a request whose `input` is typed by its `provider`. */
+export function parseProviderRequest(provider: ProviderName, input: unknown): ProviderRequest {
+  return requestParsers[provider](input);
+}
+
+// One function per provider, keyed so that `identityKeys[provider]` takes that provider's
+// input: TypeScript narrows the pair without a cast.
+const identityKeys: { [P in ProviderName]: (input: ProviderInputs[P]) => string } = {
+  artie: ({ name, connector }) => `${connector.uuid ?? connector.type ?? "default"}/${name}`,
+  bridgeport: ({ envId, name }) => `${envId}/${name}`,
+  // Without a name or logicalId Prisma makes a fresh database each time: the body is the identity.
+  prisma: (input) =>
+    `${input.projectId}/${input.branchId ?? "default"}/${input.logicalId ?? input.name ?? JSON.stringify(input)}`,
+  postgres: ({ name }) => name,
+};
+
 /**
  * The request's identity: the database name and where it goes. Two requests with the
  * same identity at the same account would create the same database.
  */
 export function identityKeyOf<P extends ProviderName>(provider: P, input: ProviderInputs[P]): string {
-  switch (provider) {
-    case "artie": {
-      const { name, connector } = input as ProviderInputs["artie"];
-      return `${connector.uuid ?? connector.type ?? "default"}/${name}`;
-    }
-    case "bridgeport": {
-      const { envId, name } = input as ProviderInputs["bridgeport"];
-      return `${envId}/${name}`;
-    }
-    case "prisma": {
-      const { projectId, branchId, logicalId, name } = input as ProviderInputs["prisma"];
-      // Without a name or logicalId Prisma makes a fresh database each time: the body is the identity.
-      return `${projectId}/${branchId ?? "default"}/${logicalId ?? name ?? JSON.stringify(input)}`;
-    }
-    case "postgres":
-      return (input as ProviderInputs["postgres"]).name;
-  }
-  throw new Error(`unknown provider ${String(provider)}`);
+  return identityKeys[provider](input);
 }

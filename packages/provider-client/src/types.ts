@@ -12,6 +12,12 @@ export interface ProviderInputs {
   postgres: PostgresCreateInput;
 }
 
+/**
+ * One create request with its provider: narrowing on `provider` types `input`, so the
+ * body parsed at the API reaches the queue as that provider's type.
+ */
+export type ProviderRequest = { [P in ProviderName]: { provider: P; input: ProviderInputs[P] } }[ProviderName];
+
 /** What identifies one database at each provider: what `findDatabase` looks for. */
 export interface ProviderIdentities {
   artie: ArtieIdentity;

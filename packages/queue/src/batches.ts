@@ -1,3 +1,4 @@
+import { deathReasons } from "./failed-jobs.ts";
 import type { QueueSet } from "./queues.ts";
 import { providerOfJobId } from "./queues.ts";
 import { type JobStatus, jobStatuses, statusOfState } from "./status.ts";
@@ -34,9 +35,9 @@ export async function getBatch(queues: QueueSet, batchId: string): Promise<Batch
       // A job past its retention is gone; say so rather than guess how it ended.
       const status = statusOfState(state) ?? "expired";
       counts[status] += 1;
-      if (status === "dead") {
-        const entry = await queues.deadLetters.getJob(id);
-        dead.push({ id, reason: entry ? entry.data.reason.message : null });
+      if (status === "dead" && provider) {
+        const [reason] = await deathReasons(queues, [{ id, provider }]);
+        dead.push({ id, reason: reason?.message ?? null });
       }
     }),
   );

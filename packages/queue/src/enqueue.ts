@@ -1,17 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { canonicalJson, sha256 } from "@provisioner/json";
-import { identityKeyOf, type ProviderName, secretInputFields } from "@provisioner/provider-client";
-import type { JobData } from "./job-data.ts";
+import {
+  identityKeyOf,
+  type ProviderName,
+  type ProviderRequest,
+  secretInputFields,
+} from "@provisioner/provider-client";
+import { type JobData, readJobData } from "./job-data.ts";
 import { addJobsIndexed } from "./job-index.ts";
 import { jobIdFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { type JobStatus, statusOfState } from "./status.ts";
 
-/** One validated "create this database" request. `input` has passed the provider's schema. */
-export interface SubmitRequest {
-  provider: ProviderName;
+/**
+ * One validated "create this database" request: `input` has passed the provider's schema
+ * and keeps its type (narrow on `provider`).
+ */
+export type SubmitRequest = ProviderRequest & SubmitOptions;
+/** A request before its input is validated (a trigger's rendered template). */
+export type UnvalidatedRequest = SubmitOptions & { provider: ProviderName; input: Record<string, unknown> };
+interface SubmitOptions {
   account: string;
-  input: Record<string, unknown>;
   idempotencyKey?: string | undefined;
   callbackUrl?: string | undefined;
   metadata?: Record<string, string | number | boolean | null> | undefined;
@@ -59,7 +68,7 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
 
 function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: string; data: JobData } {
   const secretFields = secretInputFields[request.provider];
-  const idempotencyKey = request.idempotencyKey ?? `derived:${identityKeyOf(request.provider, request.input as never)}`;
+  const idempotencyKey = request.idempotencyKey ?? `derived:${identityKeyOf(request.provider, request.input)}`;
   const id = jobIdFor(request.provider, request.account, idempotencyKey);
   // The hash leaves secrets out: a password must not sit in Redis even as a hash.
   const requestHash = sha256(
@@ -94,10 +103,11 @@ async function readStoredJobs(
   const pipeline = queues.connection.pipeline();
   for (const job of jobs) pipeline.hget(queues.byProvider[job.data.provider].toKey(job.id), "data");
   const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, raw]) => {
+  return replies.map(([error, raw], index) => {
     if (error) throw error;
     if (typeof raw !== "string") return undefined;
-    const parsed = JSON.parse(raw) as Partial<JobData>;
-    return { submissionId: parsed.submissionId ?? "", requestHash: parsed.requestHash ?? "" };
+    // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
+    const { data } = readJobData({ queueName: jobs[index]?.data.provider ?? "", data: JSON.parse(raw) });
+    return { submissionId: data.submissionId, requestHash: data.requestHash };
   });
 }

@@ -1,5 +1,6 @@
-// What the API and the worker share. Everything not exported here is internal.
-
+// What the API and the worker share: the provider queues and their job (its data read
+// through `readJobData` only), enqueue, the job view, and the dead letters, which are the
+// queues' failed jobs (failed-jobs.ts). Everything not exported here is internal.
 export { type BatchView, getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
@@ -12,25 +13,23 @@ export {
 } from "./callback-job.ts";
 export { queueCallback } from "./callbacks.ts";
 export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
+export { type SubmitOutcome, type SubmitRequest, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
 export {
   type DeadLetterFilter,
   type DeadLetterView,
+  deadLetterCounts,
   discardDeadLetter,
   getDeadLetter,
-  isDeadLettered,
   listDeadLetters,
   NotDeadError,
   pruneDeadLetters,
-  recordDeadLetter,
   replayDeadLetter,
   replayDeadLetters,
-} from "./dead-letters.ts";
-export { type SubmitOutcome, type SubmitRequest, submitJobs } from "./enqueue.ts";
+} from "./failed-jobs.ts";
 export * from "./job-data.ts";
 export {
   backoffType,
   createDatabaseJob,
-  deadLetterQueueName,
   jobIdFor,
   jobOptionsFor,
   openQueues,

@@ -1,4 +1,4 @@
-import { errorKinds, providerNames } from "@provisioner/provider-client";
+import { failureKinds, type ProviderError, providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
 
 /**
@@ -26,7 +26,7 @@ export const jobDataSchema = z.object({
    * BRIDGEPORT refuses a key it saw with a different body.
    */
   providerKey: z.string().min(1).optional(),
-  /** Bumped by every replay, so a dead-letter entry of an earlier life is not mistaken for this one's. */
+  /** Bumped by every replay: names this life of the job (its job-end callback's id, its provider key). */
   generation: z.number().int().min(0).default(0),
   batchId: z.string().optional(),
   callbackUrl: z.url().optional(),
@@ -34,11 +34,14 @@ export const jobDataSchema = z.object({
 });
 export type JobData = z.output<typeof jobDataSchema>;
 
-/** One failed attempt, as `GET /v1/jobs/{id}` shows it. Never holds a secret. */
+/**
+ * One failed attempt, as `GET /v1/jobs/{id}` shows it: the error's own `toJSON()` with the
+ * attempt's number and time (other fields of it are dropped when read). Never holds a secret.
+ */
 export const attemptErrorSchema = z.object({
   at: z.string(),
   attempt: z.number().int(),
-  kind: z.enum([...errorKinds, "expired"]),
+  kind: z.enum(failureKinds),
   retryable: z.boolean(),
   status: z.number().int().optional(),
   code: z.string().optional(),
@@ -46,6 +49,10 @@ export const attemptErrorSchema = z.object({
   retryAfterMs: z.number().optional(),
 });
 export type AttemptError = z.output<typeof attemptErrorSchema>;
+
+/** The record of one failed attempt: the error's own `toJSON()`, numbered and timed. */
+export const attemptRecordOf = (error: ProviderError, attempt: number, at: Date = new Date()): AttemptError =>
+  attemptErrorSchema.parse({ ...error.toJSON(), at: at.toISOString(), attempt });
 
 /** A finished job's return value. `secrets` is one encrypted blob, or absent. */
 export const jobResultSchema = z.object({
@@ -69,34 +76,27 @@ export const jobProgressSchema = z.object({
 });
 export type JobProgress = z.output<typeof jobProgressSchema>;
 
-/** A dead-letter entry: the original request (secrets encrypted) and why it died. */
-export const deadLetterSchema = z.object({
-  jobId: z.string(),
-  provider: z.enum(providerNames),
-  account: z.string(),
-  job: jobDataSchema,
-  reason: attemptErrorSchema,
-  errors: z.array(attemptErrorSchema),
-  attemptsMade: z.number().int(),
-  diedAt: z.string(),
-});
-export type DeadLetter = z.output<typeof deadLetterSchema>;
-
 /**
- * A job's data as far as it can be trusted. Anything that put a job on a provider queue
+ * A job's data as far as it can be trusted: the one way every reader (the worker, the job
+ * view, the dead letters, the dashboard, enqueue's read-back) reads it from Redis. Anything
+ * that put a job on a provider queue
  * could have written it, so data that fails the schema is replaced by a stand-in that
  * keeps only what BullMQ itself vouches for (queue, id, timestamp): never echoed, never
  * replayed as it was.
  */
-export function readJobData(job: { id?: string | undefined; queueName: string; timestamp: number; data: unknown }): {
-  data: JobData;
-  valid: boolean;
-} {
+export function readJobData(job: {
+  id?: string | undefined;
+  queueName: string;
+  timestamp?: number | undefined;
+  data: unknown;
+}): { data: JobData; valid: true } | { data: JobData; valid: false; problem: string } {
   const parsed = jobDataSchema.safeParse(job.data);
   if (parsed.success) return { data: parsed.data, valid: true };
+  const issue = parsed.error.issues[0];
   const provider = z.enum(providerNames).catch("artie").parse(job.queueName);
   return {
     valid: false,
+    problem: `${issue?.path.join(".")}: ${issue?.message}`,
     data: {
       v: 1,
       provider,
@@ -105,7 +105,7 @@ export function readJobData(job: { id?: string | undefined; queueName: string; t
       idempotencyKey: job.id ?? "unknown",
       requestHash: "invalid",
       submissionId: "invalid",
-      submittedAt: job.timestamp,
+      submittedAt: job.timestamp ?? 0,
       generation: 0,
     },
   };

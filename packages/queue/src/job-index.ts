@@ -11,7 +11,8 @@ import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
  * member on, in O(log n + page), and a member is a position that survives jobs changing
  * state, finishing or being removed around it.
  */
-const indexKey = (queues: QueueSet, scope: ProviderName | "all") => `${queues.config.prefix}:job-index:${scope}`;
+export const indexKeyOf = (queues: QueueSet, scope: ProviderName | "all") =>
+  `${queues.config.prefix}:job-index:${scope}`;
 
 export const indexMemberOf = (submittedAt: number, id: string) => `${String(submittedAt).padStart(15, "0")}:${id}`;
 
@@ -24,16 +25,11 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
 const indexCommand = "provisionerIndexNewJobs";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
 // yet (not a repeat of its key) gets a member. KEYS: the two indexes, then each job's key;
-// ARGV: each job's member, then the member of the life a replay ends ("" for none).
+// ARGV: each job's member. (A replay moves its job's member itself: failed-jobs.ts.)
 const indexNewJobsScript = `
 local count = #KEYS - 2
 for i = 1, count do
   if redis.call("EXISTS", KEYS[i + 2]) == 0 then
-    local replacing = ARGV[count + i]
-    if replacing ~= "" then
-      redis.call("ZREM", KEYS[1], replacing)
-      redis.call("ZREM", KEYS[2], replacing)
-    end
     redis.call("ZADD", KEYS[1], 0, ARGV[i])
     redis.call("ZADD", KEYS[2], 0, ARGV[i])
   end
@@ -52,13 +48,12 @@ function teach(connection: Redis): void {
 /**
  * Adds jobs to a provider's queue and the new ones to the index, in one MULTI: a job is
  * never in the queue without its member, and a repeat of an existing job's key adds
- * neither (BullMQ keeps the existing job). `replacing` is the member of a replayed job's
- * previous life, dropped in the same step.
+ * neither (BullMQ keeps the existing job).
  */
 export async function addJobsIndexed(
   queues: QueueSet,
   provider: ProviderName,
-  jobs: readonly { id: string; data: JobData; replacing?: string | undefined }[],
+  jobs: readonly { id: string; data: JobData }[],
 ): Promise<void> {
   if (jobs.length === 0) return;
   const queue = queues.byProvider[provider];
@@ -67,11 +62,10 @@ export async function addJobsIndexed(
   const multi = (await queue.getBackend().client).multi();
   multi.runCommand(indexCommand, [
     jobs.length + 2,
-    indexKey(queues, "all"),
-    indexKey(queues, provider),
+    indexKeyOf(queues, "all"),
+    indexKeyOf(queues, provider),
     ...jobs.map(({ id }) => queue.toKey(id)),
     ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
-    ...jobs.map(({ replacing }) => replacing ?? ""),
   ]);
   for (const { id, data } of jobs) {
     await new Job(queue, createDatabaseJob, data, jobOptionsFor(queues.config, provider, id), id).addJob(multi);
@@ -90,7 +84,7 @@ export function readIndex(
   count: number,
 ): Promise<string[]> {
   const max = after === undefined ? "+" : `(${after}`;
-  return queues.connection.zrevrangebylex(indexKey(queues, provider ?? "all"), max, "-", "LIMIT", 0, count);
+  return queues.connection.zrevrangebylex(indexKeyOf(queues, provider ?? "all"), max, "-", "LIMIT", 0, count);
 }
 
 /** Drops members whose job is gone (its retention ended, or it was discarded). */
@@ -98,7 +92,7 @@ export async function pruneIndex(queues: QueueSet, stale: readonly { member: str
   if (stale.length === 0) return;
   const multi = queues.connection.multi();
   for (const { member, provider } of stale) {
-    multi.zrem(indexKey(queues, "all"), member).zrem(indexKey(queues, provider), member);
+    multi.zrem(indexKeyOf(queues, "all"), member).zrem(indexKeyOf(queues, provider), member);
   }
   await multi.exec();
 }

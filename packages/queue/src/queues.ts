@@ -4,25 +4,23 @@ import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type CallbackJob, callbackQueueName } from "./callback-job.ts";
 import type { ProvisionerConfig } from "./config.ts";
-import type { DeadLetter, JobData, JobResult } from "./job-data.ts";
+import type { JobData, JobResult } from "./job-data.ts";
 import { type Keyring, parseKeyring } from "./secrets.ts";
 
 /** The one job name on every provider queue. */
 export const createDatabaseJob = "create-database";
-export const deadLetterQueueName = "dead-letters";
 /** The custom backoff type: BullMQ calls `backoffStrategy` only for a custom type name. */
 export const backoffType = "full-jitter";
 
 /**
  * One queue per provider, so one provider's outage or rate limit never holds up
- * another's jobs, and one dead-letter queue that no worker consumes.
+ * another's jobs. Its failed jobs are the dead letters (failed-jobs.ts).
  */
 export interface QueueSet {
   config: ProvisionerConfig;
   keyring: Keyring;
   connection: Redis;
   byProvider: Record<ProviderName, Queue<JobData, JobResult>>;
-  deadLetters: Queue<DeadLetter>;
   /** Notices of jobs' ends, for their `callbackUrl`. */
   callbacks: Queue<CallbackJob>;
   close(): Promise<void>;
@@ -41,18 +39,16 @@ export function openQueues(
   const byProvider = Object.fromEntries(
     providerNames.map((provider) => [provider, new Queue<JobData, JobResult>(provider, options)]),
   ) as QueueSet["byProvider"];
-  const deadLetters = new Queue<DeadLetter>(deadLetterQueueName, options);
   const callbacks = new Queue<CallbackJob>(callbackQueueName, options);
-  for (const queue of [...Object.values(byProvider), deadLetters, callbacks]) queue.on("error", onError);
+  for (const queue of [...Object.values(byProvider), callbacks]) queue.on("error", onError);
   return {
     config,
     keyring: parseKeyring(config.encryptionKey),
     connection,
     byProvider,
-    deadLetters,
     callbacks,
     async close() {
-      await Promise.all([...Object.values(byProvider), deadLetters, callbacks].map((queue) => queue.close()));
+      await Promise.all([...Object.values(byProvider), callbacks].map((queue) => queue.close()));
     },
   };
 }
@@ -78,7 +74,8 @@ export function jobOptionsFor(config: ProvisionerConfig, provider: ProviderName,
     attempts: config.providers[provider].attempts,
     backoff: { type: backoffType },
     removeOnComplete: { age: Math.ceil(config.retention.completedMs / 1000) },
-    // A dead job stays as long as its dead letter: its id keeps answering repeats of its key.
+    // A failed job is the dead letter, kept for the dead-letter retention; meanwhile its id
+    // keeps answering repeats of its key.
     removeOnFail: { age: Math.ceil(config.retention.deadLetterMs / 1000) },
   };
 }

@@ -2,7 +2,7 @@ import { fillTemplate, valueAtPath } from "@provisioner/json";
 import type { ProviderName } from "@provisioner/provider-client";
 import { z } from "zod";
 import type { ProvisionerConfig } from "./config.ts";
-import type { SubmitRequest } from "./enqueue.ts";
+import type { UnvalidatedRequest } from "./enqueue.ts";
 
 /** A signed event's body (SPEC section 8): what happened, when, and its data. */
 export const eventSchema = z.object({
@@ -44,7 +44,7 @@ export function requestsForEvent(
   source: string,
   webhookId: string,
   event: ProvisionerEvent,
-): { trigger: number; request: SubmitRequest }[] {
+): { trigger: number; request: UnvalidatedRequest }[] {
   const matching = config.triggers
     .map((trigger, index) => ({ trigger, index }))
     .filter(({ trigger }) => trigger.source === source && trigger.event === event.type);

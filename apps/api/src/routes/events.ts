@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { providerInputSchemas } from "@provisioner/provider-client";
+import { isProviderError, parseProviderRequest } from "@provisioner/provider-client";
 import {
   eventSchema,
   type ProvisionerConfig,
@@ -8,6 +8,7 @@ import {
   type SubmitRequest,
   submitJobs,
   TemplateError,
+  type UnvalidatedRequest,
 } from "@provisioner/queue";
 import { createMiddleware } from "hono/factory";
 import { Webhook } from "standardwebhooks";
@@ -55,22 +56,26 @@ function verifySignature(config: ProvisionerConfig) {
   });
 }
 
-/** Rendered inputs must pass their provider's schema; a failure names the trigger and field. */
-function checkInputs(planned: { trigger: number; request: SubmitRequest }[]): void {
-  for (const { trigger, request } of planned) {
-    const parsed = providerInputSchemas[request.provider].safeParse(request.input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+/**
+ * Rendered inputs must pass their provider's schema, parsed here once into typed requests;
+ * a failure names the trigger and field.
+ */
+function checkInputs(planned: { trigger: number; request: UnvalidatedRequest }[]): SubmitRequest[] {
+  return planned.map(({ trigger, request }) => {
+    try {
+      return { ...request, ...parseProviderRequest(request.provider, request.input) };
+    } catch (error) {
+      if (!isProviderError(error)) throw error;
       throw new ApiError(
         "VALIDATION_ERROR",
-        `trigger ${trigger} made an invalid ${request.provider} input: ${issue?.message}`,
+        `trigger ${trigger} made an invalid ${request.provider} input: ${error.message}`,
         {
-          field: `triggers.${trigger}.input.${issue?.path.join(".")}`,
+          field: `triggers.${trigger}.input.${error.field ?? ""}`,
           hint: "fix the trigger's input template in PROVISIONER_CONFIG, or the event",
         },
       );
     }
-  }
+  });
 }
 
 /** `POST /v1/events/{source}`: a signed event becomes the jobs its source's triggers describe. */
@@ -107,14 +112,8 @@ export function eventRoutes(queues: QueueSet) {
       if (!(error instanceof TemplateError)) throw error;
       throw new ApiError("VALIDATION_ERROR", error.message, { field: error.path });
     }
-    checkInputs(planned);
-    const outcomes =
-      planned.length === 0
-        ? []
-        : await submitJobs(
-            queues,
-            planned.map(({ request }) => request),
-          );
+    const requests = checkInputs(planned);
+    const outcomes = requests.length === 0 ? [] : await submitJobs(queues, requests);
     const reused = outcomes.find((outcome) => !outcome.accepted);
     if (reused) {
       throw new ApiError("IDEMPOTENCY_KEY_REUSED", "this webhook-id was already used for a different event", {

@@ -1,19 +1,108 @@
 import {
+  classifyJobFault,
   identityKeyOf,
   isConflict,
   type ProviderClient,
   type ProviderInputs,
+  type ProviderName,
   type ProvisionedDatabase,
-  providerError,
+  parseProviderInput,
+  secretInputFields,
 } from "@provisioner/provider-client";
+import {
+  decryptFields,
+  decryptValue,
+  encryptValue,
+  type ProviderSettings,
+  type QueueSet,
+  queueCallback,
+} from "@provisioner/queue";
+import type { Job } from "bullmq";
+import type { Logger } from "pino";
+import { type JobData, type JobProgress, type JobResult, jobProgressSchema, readJobData } from "./definition.ts";
 import type { IdentityLocks } from "./identity-lock.ts";
 
-export interface CreateDatabaseContext {
-  client: ProviderClient;
+export interface HandlerDeps<P extends ProviderName> {
+  queues: QueueSet;
+  provider: P;
+  /** One client per configured account of this provider. */
+  clients: ReadonlyMap<string, ProviderClient<P>>;
+  settings: ProviderSettings;
+  /** Serialise creates of one identity across every worker. */
+  locks: IdentityLocks;
+  logger: Logger;
+}
+
+/** What one run came to: the job's result, or a database the provider is still provisioning. */
+export type RunOutcome = { done: JobResult } | { provisioning: true };
+
+/**
+ * One run of a create-database job: reads and checks the job's data, decrypts and parses
+ * its input, makes sure the database exists, keeps its credentials (encrypted) and
+ * notifies the job's callbackUrl when it succeeds. Every failure is thrown as a classified
+ * ProviderError; what it means to BullMQ is the runner's to decide.
+ */
+export function createDatabaseHandler<P extends ProviderName>(deps: HandlerDeps<P>) {
+  const { queues, provider, settings } = deps;
+  const fault = (reason: Parameters<typeof classifyJobFault>[1]) => classifyJobFault(provider, reason);
+
+  return async (job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<RunOutcome> => {
+    const id = job.id as string;
+    const read = readJobData(job);
+    if (!read.valid) throw fault({ fault: "invalid-data", problem: read.problem });
+    const { data } = read;
+    if (Date.now() - data.submittedAt > settings.maxAgeMs)
+      throw fault({ fault: "expired", maxAgeMs: settings.maxAgeMs });
+    const client = deps.clients.get(data.account);
+    if (!client) throw fault({ fault: "account-missing", account: data.account });
+    let plain: Record<string, unknown>;
+    try {
+      plain = decryptFields(queues.keyring, data.input, secretInputFields[provider]);
+    } catch {
+      throw fault({ fault: "undecryptable" });
+    }
+    const input = parseProviderInput(provider, plain);
+
+    const progress = jobProgressSchema.safeParse(job.progress);
+    const earlier = progress.success ? progress.data : undefined;
+    const { outcome, database } = await createDatabase({
+      client,
+      account: data.account,
+      locks: deps.locks,
+      input,
+      idempotencyKey: data.providerKey ?? id,
+      rerun: job.attemptsMade > 0 || job.attemptsStarted > 1 || data.generation > 0,
+      createdEarlier: earlier?.created ?? false,
+      credentialsKept: earlier?.secrets !== undefined,
+      credentialsLabel: `provisioner-job-${id}`,
+      signal,
+    });
+    // Prisma returns connection strings only in the create answer; keep them through the wait.
+    const secrets = {
+      ...(earlier?.secrets ? (decryptValue(queues.keyring, earlier.secrets) as Record<string, string>) : {}),
+      ...database.secrets,
+    };
+    const sealed = Object.keys(secrets).length > 0 ? encryptValue(queues.keyring, secrets) : undefined;
+    if (database.status === "provisioning") {
+      const mark: JobProgress = { created: outcome === "created", provisioningRun: job.attemptsStarted };
+      if (sealed) mark.secrets = sealed;
+      await job.updateProgress(mark);
+      return { provisioning: true };
+    }
+    deps.logger.info({ jobId: id, provider, outcome }, "database ready");
+    const result: JobResult = { outcome, resource: database.resource, completedAt: new Date().toISOString() };
+    if (sealed) result.secrets = sealed;
+    await queueCallback(queues, id, data, { status: "succeeded", outcome, resource: database.resource });
+    return { done: result };
+  };
+}
+
+interface CreateDatabaseContext<P extends ProviderName> {
+  client: ProviderClient<P>;
   /** The provider account's name: part of the identity that one lock covers. */
   account: string;
   locks: IdentityLocks;
-  input: ProviderInputs[keyof ProviderInputs];
+  input: ProviderInputs[P];
   /** What the provider sees: BRIDGEPORT's Idempotency-Key, the seed of Prisma's logicalId. */
   idempotencyKey: string;
   /** A previous run of this job may have reached the provider, so look before creating. */
@@ -27,7 +116,7 @@ export interface CreateDatabaseContext {
   signal?: AbortSignal | undefined;
 }
 
-export interface CreateDatabaseOutcome {
+interface CreateDatabaseOutcome {
   outcome: "created" | "deduplicated";
   database: ProvisionedDatabase;
 }
@@ -38,33 +127,32 @@ export interface CreateDatabaseOutcome {
  * when one is in); after any run that may have reached the provider, and always for a
  * provider that does not refuse duplicates, the name is looked up first; a conflict
  * adopts the database that holds the name. An adopted database whose credentials were
- * never seen gets freshly minted ones. Throws the provider's classified error; deciding
- * what happens next is the runner's job.
+ * never seen gets freshly minted ones. Throws the provider's classified error.
  */
-export function createDatabase(context: CreateDatabaseContext): Promise<CreateDatabaseOutcome> {
+function createDatabase<P extends ProviderName>(context: CreateDatabaseContext<P>): Promise<CreateDatabaseOutcome> {
   const { client, account, input } = context;
-  const identity = { provider: client.provider, account, key: identityKeyOf(client.provider, input as never) };
+  const identity = { provider: client.provider, account, key: identityKeyOf(client.provider, input) };
   return context.locks.hold(identity, context.signal, async (signal) => {
     const made = await lookOrCreate({ ...context, signal });
     return withCredentials({ ...context, signal }, made);
   });
 }
 
-async function lookOrCreate(context: CreateDatabaseContext): Promise<CreateDatabaseOutcome> {
+async function lookOrCreate<P extends ProviderName>(context: CreateDatabaseContext<P>): Promise<CreateDatabaseOutcome> {
   const { client, input, idempotencyKey, signal } = context;
-  const identity = client.identityOf(input as never, { idempotencyKey });
+  const identity = client.identityOf(input, { idempotencyKey });
 
   if (context.rerun || !client.refusesDuplicates) {
-    const existing = await client.findDatabase(identity as never, { signal });
+    const existing = await client.findDatabase(identity, { signal });
     if (existing) return settle(client, existing, context.createdEarlier ? "created" : "deduplicated");
   }
 
   try {
-    const created = await client.createDatabase(input as never, { idempotencyKey, signal });
+    const created = await client.createDatabase(input, { idempotencyKey, signal });
     return settle(client, created, "created");
   } catch (error) {
     if (!isConflict(error)) throw error;
-    const existing = await client.findDatabase(identity as never, { signal });
+    const existing = await client.findDatabase(identity, { signal });
     // The provider says the name is taken but will not show it: nothing to adopt.
     if (!existing) throw error;
     return settle(client, existing, "deduplicated");
@@ -76,8 +164,8 @@ async function lookOrCreate(context: CreateDatabaseContext): Promise<CreateDatab
  * 409 or a lost answer would leave the job with no way to connect, so it mints its own,
  * once the database is ready (a provisioning one is minted for on a later run).
  */
-async function withCredentials(
-  context: CreateDatabaseContext,
+async function withCredentials<P extends ProviderName>(
+  context: CreateDatabaseContext<P>,
   made: CreateDatabaseOutcome,
 ): Promise<CreateDatabaseOutcome> {
   const { client, signal } = context;
@@ -94,13 +182,7 @@ function settle(
   outcome: CreateDatabaseOutcome["outcome"],
 ): CreateDatabaseOutcome {
   if (database.status === "failed") {
-    throw providerError({
-      provider: client.provider,
-      kind: "unknown",
-      retryable: false,
-      code: "PROVISIONING_FAILED",
-      message: `${client.provider} reports that database ${database.name} failed to provision`,
-    });
+    throw classifyJobFault(client.provider, { fault: "provisioning-failed", name: database.name });
   }
   return { outcome, database };
 }

@@ -1,0 +1,332 @@
+import { randomUUID } from "node:crypto";
+import {
+  classifyJobFault,
+  type FailureKind,
+  type ProviderName,
+  providerNames,
+  secretInputFields,
+} from "@provisioner/provider-client";
+import type { Job } from "bullmq";
+import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
+import { indexKeyOf, indexMemberOf } from "./job-index.ts";
+import { providerOfJobId, type QueueSet } from "./queues.ts";
+import { encryptFields, redactFields } from "./secrets.ts";
+import { attemptErrorsOf } from "./status.ts";
+
+// The dead letters ARE the provider queues' failed jobs. A job is dead when BullMQ moves it
+// to its queue's `failed` set (an UnrecoverableError, its attempts spent, or BullMQ's own
+// stalled limit), atomically in BullMQ's own script: there is no second record that could
+// be written twice, or be missed by a crash between two writes, so nothing else decides or
+// records a death. This file only reads, replays and discards those failed jobs; the
+// failed set's score (finishedOn) orders them, newest first.
+
+/** A dead letter as the API shows it: the request with its secrets removed. */
+export interface DeadLetterView {
+  id: string;
+  provider: ProviderName;
+  account: string;
+  diedAt: string;
+  reason: AttemptError;
+  errors: AttemptError[];
+  attemptsMade: number;
+  request: {
+    input: Record<string, unknown>;
+    idempotencyKey: string;
+    batchId: string | null;
+    callbackUrl: string | null;
+    metadata: Record<string, unknown> | null;
+    submittedAt: string;
+  };
+}
+
+export interface DeadLetterFilter {
+  provider?: ProviderName | undefined;
+  kind?: FailureKind | undefined;
+}
+
+interface Death {
+  id: string;
+  provider: ProviderName;
+}
+
+/** What a failed job's hash says about its end. */
+interface FailedFields {
+  failedReason: string;
+  stalledCounter: number;
+  attemptsMade: number;
+  finishedOn: number;
+}
+
+/**
+ * Why a job died: the last attempt the runner logged, when BullMQ failed the job with that
+ * attempt's error; otherwise BullMQ failed it on its own (stalled past its limit) or an
+ * error outside the provider call ended the last attempt, and the classifier reads BullMQ's
+ * `failedReason`.
+ */
+function reasonOf(provider: ProviderName, job: FailedFields, lastLogged: AttemptError | undefined): AttemptError {
+  if (lastLogged && lastLogged.message === job.failedReason) return lastLogged;
+  const { failedReason } = job;
+  const fault =
+    job.stalledCounter > 0
+      ? { fault: "stalled" as const, failedReason }
+      : { fault: "unexplained" as const, failedReason };
+  return attemptRecordOf(classifyJobFault(provider, fault), job.attemptsMade, new Date(job.finishedOn));
+}
+
+function parseAttempt(line: string | undefined): AttemptError | undefined {
+  if (line === undefined) return undefined;
+  try {
+    const parsed = attemptErrorSchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The reason of each dead job in one round trip; undefined for one that is not failed (any more). */
+export async function deathReasons(queues: QueueSet, deaths: readonly Death[]): Promise<(AttemptError | undefined)[]> {
+  if (deaths.length === 0) return [];
+  const pipeline = queues.connection.pipeline();
+  for (const { id, provider } of deaths) {
+    const key = queues.byProvider[provider].toKey(id);
+    pipeline.hmget(key, "failedReason", "stc", "atm", "finishedOn").lrange(`${key}:logs`, -1, -1);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  return deaths.map(({ provider }, index) => {
+    const [fieldsError, fields] = replies[2 * index] ?? [];
+    const [logsError, lines] = replies[2 * index + 1] ?? [];
+    if (fieldsError) throw fieldsError;
+    if (logsError) throw logsError;
+    const [failedReason, stc, atm, finishedOn] = fields as (string | null)[];
+    if (failedReason === null || failedReason === undefined || !finishedOn) return undefined;
+    const failed = {
+      failedReason,
+      stalledCounter: Number(stc ?? 0),
+      attemptsMade: Number(atm ?? 0),
+      finishedOn: Number(finishedOn),
+    };
+    return reasonOf(provider, failed, parseAttempt((lines as string[])[0]));
+  });
+}
+
+async function toView(queues: QueueSet, job: Job<JobData>): Promise<DeadLetterView> {
+  const { data } = readJobData(job);
+  const id = job.id as string;
+  const errors = await attemptErrorsOf(queues, data.provider, id);
+  const finishedOn = job.finishedOn ?? Date.now();
+  const failed = {
+    failedReason: job.failedReason ?? "",
+    stalledCounter: job.stalledCounter,
+    attemptsMade: job.attemptsMade,
+    finishedOn,
+  };
+  const reason = reasonOf(data.provider, failed, errors.at(-1));
+  return {
+    id,
+    provider: data.provider,
+    account: data.account,
+    diedAt: new Date(finishedOn).toISOString(),
+    reason,
+    // BullMQ's own reason is not in the log: show it as the last error.
+    errors: errors.at(-1) === reason ? errors : [...errors, reason],
+    attemptsMade: job.attemptsMade,
+    request: {
+      input: redactFields(data.input, secretInputFields[data.provider]),
+      idempotencyKey: data.idempotencyKey,
+      batchId: data.batchId ?? null,
+      callbackUrl: data.callbackUrl ?? null,
+      metadata: data.metadata ?? null,
+      submittedAt: new Date(data.submittedAt).toISOString(),
+    },
+  };
+}
+
+/** Dead jobs newest first across `providers`: the first `count`, or all. */
+async function readDeaths(queues: QueueSet, providers: readonly ProviderName[], count?: number): Promise<Death[]> {
+  const pipeline = queues.connection.pipeline();
+  for (const provider of providers) {
+    pipeline.zrevrange(
+      queues.byProvider[provider].toKey("failed"),
+      0,
+      count === undefined ? -1 : count - 1,
+      "WITHSCORES",
+    );
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  const scored: (Death & { diedAt: number })[] = [];
+  replies.forEach(([error, flat], index) => {
+    if (error) throw error;
+    const provider = providers[index] as ProviderName;
+    const pairs = flat as string[];
+    for (let i = 0; i < pairs.length; i += 2) {
+      scored.push({ id: pairs[i] as string, provider, diedAt: Number(pairs[i + 1]) });
+    }
+  });
+  return scored.sort((a, b) => b.diedAt - a.diedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+/** Every dead job that matches the filter, newest first; a kind is read from each job's reason. */
+async function matchingDeaths(queues: QueueSet, filter: DeadLetterFilter, count?: number): Promise<Death[]> {
+  const providers = filter.provider ? [filter.provider] : providerNames;
+  if (!filter.kind) return readDeaths(queues, providers, count);
+  const all = await readDeaths(queues, providers);
+  const reasons = await deathReasons(queues, all);
+  return all.filter((_, index) => reasons[index]?.kind === filter.kind);
+}
+
+export async function listDeadLetters(
+  queues: QueueSet,
+  query: DeadLetterFilter & { offset?: number | undefined; limit?: number | undefined },
+): Promise<{ deadLetters: DeadLetterView[]; total: number }> {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+  const offset = Math.max(query.offset ?? 0, 0);
+  const matching = await matchingDeaths(queues, query, query.kind ? undefined : offset + limit);
+  const total = query.kind ? matching.length : await countDead(queues, query.provider);
+  const jobs = await Promise.all(
+    matching.slice(offset, offset + limit).map(({ id, provider }) => queues.byProvider[provider].getJob(id)),
+  );
+  const deadLetters = await Promise.all(jobs.flatMap((job) => (job ? [toView(queues, job)] : [])));
+  return { deadLetters, total };
+}
+
+async function countDead(queues: QueueSet, provider?: ProviderName): Promise<number> {
+  const counts = await deadLetterCounts(queues);
+  return provider ? counts[provider] : Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+/** How many dead letters each provider holds: the failed sets' sizes, one ZCARD each. */
+export async function deadLetterCounts(queues: QueueSet): Promise<Record<ProviderName, number>> {
+  const pipeline = queues.connection.pipeline();
+  for (const provider of providerNames) pipeline.zcard(queues.byProvider[provider].toKey("failed"));
+  const replies = (await pipeline.exec()) ?? [];
+  return Object.fromEntries(
+    providerNames.map((provider, index) => {
+      const [error, count] = replies[index] ?? [];
+      if (error) throw error;
+      return [provider, Number(count ?? 0)];
+    }),
+  ) as Record<ProviderName, number>;
+}
+
+/** The failed job `id`, or undefined when there is none (unknown, discarded, or not dead). */
+async function deadJob(queues: QueueSet, id: string): Promise<Job<JobData> | undefined> {
+  const provider = providerOfJobId(id);
+  const job = provider ? await queues.byProvider[provider].getJob(id) : undefined;
+  return job && (await job.getState()) === "failed" ? job : undefined;
+}
+
+export async function getDeadLetter(queues: QueueSet, id: string): Promise<DeadLetterView | undefined> {
+  const job = await deadJob(queues, id);
+  return job ? toView(queues, job) : undefined;
+}
+
+export class NotDeadError extends Error {
+  override name = "NotDeadError";
+}
+
+// The new life's data, a cleared log and progress, and the index member moved to the top,
+// only while the job is still failed. KEYS: failed set, job, job's log, the two indexes.
+// ARGV: job id, data, the old life's index member, the new one's.
+const newLifeScript = `
+if not redis.call("ZSCORE", KEYS[1], ARGV[1]) then return 0 end
+redis.call("HSET", KEYS[2], "data", ARGV[2])
+redis.call("HDEL", KEYS[2], "progress", "stc")
+redis.call("DEL", KEYS[3])
+for i = 4, 5 do
+  redis.call("ZREM", KEYS[i], ARGV[3])
+  redis.call("ZADD", KEYS[i], 0, ARGV[4])
+end
+return 1
+`;
+
+/**
+ * Queues a dead job again under the same id and idempotency key, with fresh attempts and a
+ * fresh maximum age; `input`, when given, replaces the request body (it must have passed
+ * the provider's schema). Two steps, each atomic and each only while the job is still
+ * failed: the new life is written into the failed job, then BullMQ's own `retry` moves it
+ * back to waiting. A crash between them leaves a dead job that replays again.
+ */
+export async function replayDeadLetter(
+  queues: QueueSet,
+  id: string,
+  correction: { input?: Record<string, unknown> | undefined } = {},
+): Promise<{ id: string; status: "queued" } | undefined> {
+  const provider = providerOfJobId(id);
+  const job = provider ? await queues.byProvider[provider].getJob(id) : undefined;
+  if (!provider || !job) return undefined;
+  const state = await job.getState();
+  if (state !== "failed") throw new NotDeadError(`job ${id} is ${state}, not dead`);
+  const queue = queues.byProvider[provider];
+  const { data: original } = readJobData(job);
+  const input = correction.input
+    ? encryptFields(queues.keyring, correction.input, secretInputFields[provider])
+    : original.input;
+  const data: JobData = {
+    ...original,
+    input,
+    submissionId: randomUUID(),
+    submittedAt: Date.now(),
+    generation: original.generation + 1,
+  };
+  if (correction.input) data.providerKey = `${id}.${data.generation}`;
+  const jobKey = queue.toKey(id);
+  const written = await queues.connection.eval(
+    newLifeScript,
+    5,
+    queue.toKey("failed"),
+    jobKey,
+    `${jobKey}:logs`,
+    indexKeyOf(queues, "all"),
+    indexKeyOf(queues, provider),
+    id,
+    JSON.stringify(data),
+    indexMemberOf(original.submittedAt, id),
+    indexMemberOf(data.submittedAt, id),
+  );
+  try {
+    if (written !== 1) throw new Error("not failed");
+    await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+  } catch (error) {
+    const now = await queue.getJobState(id);
+    if (now === "failed") throw error;
+    throw new NotDeadError(`job ${id} is ${now}, not dead`);
+  }
+  return { id, status: "queued" };
+}
+
+/** Replays every dead letter that matches; one that is no longer dead when reached is skipped. */
+export async function replayDeadLetters(
+  queues: QueueSet,
+  filter: DeadLetterFilter,
+): Promise<{ replayed: string[]; skipped: string[] }> {
+  const replayed: string[] = [];
+  const skipped: string[] = [];
+  for (const { id } of await matchingDeaths(queues, filter)) {
+    try {
+      if (await replayDeadLetter(queues, id)) replayed.push(id);
+      else skipped.push(id);
+    } catch (error) {
+      if (!(error instanceof NotDeadError)) throw error;
+      skipped.push(id);
+    }
+  }
+  return { replayed, skipped };
+}
+
+/** Discards a dead job for good: BullMQ removes the failed job, and nothing else holds it. */
+export async function discardDeadLetter(queues: QueueSet, id: string): Promise<boolean> {
+  const job = await deadJob(queues, id);
+  if (!job) return false;
+  await job.remove();
+  return true;
+}
+
+/** Removes failed jobs older than the dead-letter retention (BullMQ's `removeOnFail` does too, as jobs fail). */
+export async function pruneDeadLetters(queues: QueueSet): Promise<number> {
+  const removed = await Promise.all(
+    providerNames.map((provider) =>
+      queues.byProvider[provider].clean(queues.config.retention.deadLetterMs, 1_000, "failed"),
+    ),
+  );
+  return removed.reduce((sum, ids) => sum + ids.length, 0);
+}
