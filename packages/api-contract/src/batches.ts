@@ -31,7 +31,8 @@ export const bulkResponseSchema = z
     rejected: z.array(
       z.object({ index: z.number().int(), error: errorDetailSchema.pick({ code: true, message: true, field: true }) }),
     ),
-    jobs: z.array(submittedSchema.extend({ index: z.number().int() })),
+    // An intersection, so the document shows each item as a `Submitted` with its index.
+    jobs: z.array(submittedSchema.and(z.object({ index: z.number().int() }))),
   })
   .meta({ id: "BulkResponse" });
 export type BulkResponse = z.output<typeof bulkResponseSchema>;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { DeadLetterView } from "@provisioner/api-contract";
 import { type ErrorKind, type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import type { Job } from "bullmq";
 import { queueCallback } from "./callbacks.ts";
@@ -47,25 +48,6 @@ export async function recordDeadLetter(
 export async function isDeadLettered(queues: QueueSet, jobId: string, generation: number): Promise<boolean> {
   const entry = await queues.deadLetters.getJob(jobId);
   return entry?.data.job.generation === generation;
-}
-
-/** A dead letter as the API shows it: the request with its secrets removed. */
-export interface DeadLetterView {
-  id: string;
-  provider: ProviderName;
-  account: string;
-  diedAt: string;
-  reason: AttemptError;
-  errors: AttemptError[];
-  attemptsMade: number;
-  request: {
-    input: Record<string, unknown>;
-    idempotencyKey: string;
-    batchId: string | null;
-    callbackUrl: string | null;
-    metadata: Record<string, unknown> | null;
-    submittedAt: string;
-  };
 }
 
 function toView(entry: DeadLetter): DeadLetterView {

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
+import type { JobStatus } from "@provisioner/api-contract";
 import { identityKeyOf, type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import { canonicalJson, sha256 } from "./canonical.ts";
 import type { JobData } from "./job-data.ts";
 import { addJobsIndexed } from "./job-index.ts";
 import { jobIdFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
-import { type JobStatus, statusOfState } from "./status.ts";
+import { statusOfState } from "./status.ts";
 
 /** One validated "create this database" request. `input` has passed the provider's schema. */
 export interface SubmitRequest {

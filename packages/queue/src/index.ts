@@ -1,5 +1,16 @@
 // What the API and the worker share. Everything not exported here is internal.
-export { type BatchView, getBatch, recordBatch } from "./batches.ts";
+// The shapes the API answers with (views, statuses, attempt errors) are the contract's,
+// re-exported so the worker and the API read them from one place with the operations.
+export {
+  type AttemptError,
+  attemptErrorSchema,
+  type BatchView,
+  type DeadLetterView,
+  type JobStatus,
+  type JobView,
+  jobStatuses,
+} from "@provisioner/api-contract";
+export { getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
   type CallbackEvent,
@@ -14,7 +25,6 @@ export { canonicalJson } from "./canonical.ts";
 export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
 export {
   type DeadLetterFilter,
-  type DeadLetterView,
   discardDeadLetter,
   getDeadLetter,
   isDeadLettered,
@@ -59,11 +69,8 @@ export {
   getJobSecrets,
   getJobView,
   InvalidCursorError,
-  type JobStatus,
-  type JobView,
-  jobStatuses,
   type ListJobsQuery,
   listJobs,
   statusOfState,
 } from "./status.ts";
-export { eventSchema, type ProvisionerEvent, renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";
+export { renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";

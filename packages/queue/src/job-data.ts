@@ -1,5 +1,10 @@
-import { errorKinds, providerNames } from "@provisioner/provider-client";
+import { attemptErrorSchema } from "@provisioner/api-contract";
+import { providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
+
+// The attempt error is part of the API's answers, so the contract declares it; re-exported
+// for the modules here that record and read it.
+export { type AttemptError, attemptErrorSchema } from "@provisioner/api-contract";
 
 /**
  * What a create-database job holds in Redis. The API writes it, the worker re-validates
@@ -33,19 +38,6 @@ export const jobDataSchema = z.object({
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
 export type JobData = z.output<typeof jobDataSchema>;
-
-/** One failed attempt, as `GET /v1/jobs/{id}` shows it. Never holds a secret. */
-export const attemptErrorSchema = z.object({
-  at: z.string(),
-  attempt: z.number().int(),
-  kind: z.enum([...errorKinds, "expired"]),
-  retryable: z.boolean(),
-  status: z.number().int().optional(),
-  code: z.string().optional(),
-  message: z.string(),
-  retryAfterMs: z.number().optional(),
-});
-export type AttemptError = z.output<typeof attemptErrorSchema>;
 
 /** A finished job's return value. `secrets` is one encrypted blob, or absent. */
 export const jobResultSchema = z.object({
