@@ -33,6 +33,7 @@ export const listDeadLettersQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
+export type ListDeadLettersQuery = z.output<typeof listDeadLettersQuerySchema>;
 
 export const replayOneSchema = z.strictObject({
   input: z

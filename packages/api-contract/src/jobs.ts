@@ -120,6 +120,7 @@ export const listJobsQuerySchema = z.object({
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
+export type ListJobsQuery = z.output<typeof listJobsQuerySchema>;
 
 /** `GET /v1/jobs/{id}/secrets`: for `secrets:read` only. */
 export const jobSecretsSchema = z
