@@ -14,11 +14,12 @@ import { ApiError, notFound } from "../errors.ts";
 import { keyReused, toSubmitRequest } from "../queue-request.ts";
 import { guardedErrors, idParamSchema, json, scoped } from "./common.ts";
 
-// The header is the API's own way to give the body's `idempotencyKey`; the key's rules are the contract's.
+// The header is the API's own way to give the body's `idempotencyKey`; the key's rules are the
+// contract's. `.meta()`, not `.openapi()`: the contract's schemas are plain zod.
 const idempotencyHeaderSchema = z.object({
   "idempotency-key": idempotencyKeySchema
     .optional()
-    .openapi({ description: "Alternative to the body's `idempotencyKey`." }),
+    .meta({ description: "Alternative to the body's `idempotencyKey`." }),
 });
 
 const submitRoute = createRoute({
