@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/sandbox/package.json apps/sandbox/
+COPY packages/api-contract/package.json packages/api-contract/
 COPY packages/json/package.json packages/json/
 COPY packages/provider-client/package.json packages/provider-client/
 COPY packages/queue/package.json packages/queue/

@@ -1,46 +1,31 @@
-// The few API calls the run makes, over real HTTP, answers checked with zod.
+// The few API calls the run makes, over real HTTP, answers checked with the contract's schemas
+// (@provisioner/api-contract). A job or a batch is read for what the checks use and no more,
+// so the verdicts cannot come to depend on the rest.
+import {
+  attemptErrorSchema,
+  type BulkResponse,
+  batchViewSchema,
+  bulkResponseSchema,
+  errorDetailSchema,
+  jobViewSchema,
+} from "@provisioner/api-contract";
 import { parseRetryAfter } from "@provisioner/provider-client";
 import pRetry, { AbortError } from "p-retry";
 import { z } from "zod";
 import { sleep } from "./time.ts";
 
-const bulkAnswerSchema = z.object({
-  batchId: z.string(),
-  accepted: z.number(),
-  rejected: z.array(z.object({ index: z.number(), error: z.object({ code: z.string(), message: z.string() }) })),
-  jobs: z.array(z.object({ index: z.number(), id: z.string(), deduplicated: z.boolean() })),
-});
-export type BulkAnswer = z.output<typeof bulkAnswerSchema>;
+export type BulkAnswer = BulkResponse;
 
-export const jobStatuses = ["queued", "running", "retrying", "succeeded", "dead"] as const;
+const checkedJobSchema = jobViewSchema
+  .pick({ id: true, provider: true, status: true, attempts: true, input: true, result: true })
+  .extend({ errors: z.array(attemptErrorSchema.pick({ kind: true, message: true, status: true })) });
+export type JobView = z.output<typeof checkedJobSchema>;
 
-const jobViewSchema = z.object({
-  id: z.string(),
-  provider: z.string(),
-  status: z.enum(jobStatuses),
-  attempts: z.number(),
-  input: z.record(z.string(), z.unknown()),
-  result: z
-    .object({ outcome: z.enum(["created", "deduplicated"]), resource: z.record(z.string(), z.unknown()) })
-    .nullable(),
-  errors: z.array(z.object({ kind: z.string(), message: z.string(), status: z.number().optional() })),
-});
-export type JobView = z.output<typeof jobViewSchema>;
+const batchCountsSchema = batchViewSchema.pick({ total: true, counts: true });
+export type BatchCounts = z.output<typeof batchCountsSchema>["counts"];
 
-const batchSchema = z.object({
-  total: z.number(),
-  counts: z.object({
-    queued: z.number(),
-    running: z.number(),
-    retrying: z.number(),
-    succeeded: z.number(),
-    dead: z.number(),
-    expired: z.number(),
-  }),
-});
-export type BatchCounts = z.output<typeof batchSchema>["counts"];
-
-const errorBodySchema = z.object({ error: z.object({ code: z.string() }) });
+// Only the code is reported; a body that is not the envelope is reported as UNKNOWN.
+const errorBodySchema = z.object({ error: errorDetailSchema.pick({ code: true }) });
 
 /** A non-2xx answer from the API. */
 export class ApiAnswerError extends Error {
@@ -112,11 +97,15 @@ export function createApiClient(baseUrl: string, token: string, signal: AbortSig
     async submitBulk(items) {
       const response = await call("POST", "/v1/jobs/bulk", { jobs: items });
       if (response.status !== 202) throw await answerError(response);
-      return bulkAnswerSchema.parse(await response.json());
+      return bulkResponseSchema.parse(await response.json());
     },
-    getJob: (id) => read(`/v1/jobs/${encodeURIComponent(id)}`, (value) => jobViewSchema.parse(value), null),
+    getJob: (id) => read(`/v1/jobs/${encodeURIComponent(id)}`, (value) => checkedJobSchema.parse(value), null),
     async getBatch(id) {
-      const batch = await read(`/v1/batches/${encodeURIComponent(id)}`, (value) => batchSchema.parse(value), null);
+      const batch = await read(
+        `/v1/batches/${encodeURIComponent(id)}`,
+        (value) => batchCountsSchema.parse(value),
+        null,
+      );
       if (batch === null) throw new Error(`batch ${id} is unknown to the API`);
       return batch.counts;
     },

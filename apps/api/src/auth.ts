@@ -2,15 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
-
-export const scopes = ["jobs:write", "jobs:read", "dead-letters:manage", "secrets:read"] as const;
-export type Scope = (typeof scopes)[number];
-
-/** Who a request acts as. Only the name is ever logged. */
-export interface TokenIdentity {
-  name: string;
-  scopes: ReadonlySet<Scope>;
-}
+import { type Scope, scopes, type TokenIdentity } from "./identity.ts";
 
 /**
  * Turns a bearer token into an identity, or `undefined` for an unknown token. The API

@@ -1,8 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { RequestIdVariables } from "hono/request-id";
 import type { z } from "zod";
-import type { TokenIdentity } from "./auth.ts";
 import { ApiError } from "./errors.ts";
+import type { TokenIdentity } from "./identity.ts";
 
 /** What middleware leaves on the context for handlers. */
 export interface ApiEnv {

@@ -1,21 +1,9 @@
-import { z } from "@hono/zod-openapi";
+import { type ErrorCode, type ErrorEnvelope, errorEnvelopeSchema } from "@provisioner/api-contract";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-export const errorCodeSchema = z.enum([
-  "VALIDATION_ERROR",
-  "INVALID_JSON",
-  "UNAUTHORIZED",
-  "FORBIDDEN",
-  "NOT_FOUND",
-  "CONFLICT",
-  "IDEMPOTENCY_KEY_REUSED",
-  "PAYLOAD_TOO_LARGE",
-  "UNSUPPORTED_MEDIA_TYPE",
-  "REDIS_UNAVAILABLE",
-  "INTERNAL",
-]);
-export type ErrorCode = z.infer<typeof errorCodeSchema>;
+// The codes and the envelope are the contract's (packages/api-contract); what each code
+// means over HTTP (its status and the headers it always carries) is the API's own.
 
 // No default branch: a new code does not compile until it has a status.
 export const statusOfCode: Record<ErrorCode, ContentfulStatusCode> = {
@@ -38,19 +26,6 @@ const headersOfCode: Partial<Record<ErrorCode, Record<string, string>>> = {
   REDIS_UNAVAILABLE: { "Retry-After": "5" },
 };
 
-/** The body of every error response. */
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: errorCodeSchema,
-      message: z.string(),
-      field: z.string().optional().openapi({ description: "The request field at fault, as a dotted path." }),
-      hint: z.string().optional(),
-      requestId: z.string(),
-    }),
-  })
-  .openapi("Error");
-
 /** An error the API answers with; anything else thrown becomes 500 INTERNAL. */
 export class ApiError extends Error {
   override name = "ApiError";
@@ -69,7 +44,7 @@ export class ApiError extends Error {
 export const notFound = (what: string, id: string) => new ApiError("NOT_FOUND", `${what} ${id} does not exist`);
 
 export function errorResponse(c: Context, error: ApiError): Response {
-  const body: z.infer<typeof errorBodySchema> = {
+  const body: ErrorEnvelope = {
     error: { code: error.code, message: error.message, requestId: c.get("requestId") ?? "" },
   };
   if (error.field !== undefined) body.error.field = error.field;
@@ -103,7 +78,7 @@ function headersOfStatus(status: number) {
 
 /** The documented error responses of a route, by status; 500 INTERNAL can answer anything, so it is always there. */
 export function errorResponses<const S extends ContentfulStatusCode>(...statuses: S[]) {
-  const content = { "application/json": { schema: errorBodySchema } };
+  const content = { "application/json": { schema: errorEnvelopeSchema } };
   return Object.fromEntries(
     [...statuses, 500].map((status) => [
       status,

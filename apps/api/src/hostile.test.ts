@@ -1,14 +1,14 @@
 // Property tests: generated hostile requests, every one invalid by construction, thrown at the
 // app in-process with real Redis. Each must get a 4xx in the error envelope with x-request-id,
 // and none may queue anything. A 2xx or a 5xx here is a bug in the API, not in the generator.
+import { errorCodeSchema, jobRequestSchema, maxBulkJobs, maxMetadataKeys } from "@provisioner/api-contract";
 import { errorKinds, providerInputSchemas, providerNames } from "@provisioner/provider-client";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createApp } from "./app.ts";
-import { errorCodeSchema, statusOfCode } from "./errors.ts";
+import { statusOfCode } from "./errors.ts";
 import { maxJsonDepth } from "./middleware.ts";
-import { jobRequestSchema, maxBulkJobs, maxMetadataKeys } from "./schemas.ts";
 import {
   adminToken,
   bridgeportInput,

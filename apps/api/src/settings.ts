@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defaultBodyLimitBytes } from "./app.ts";
-import { scopes, type TokenEntry } from "./auth.ts";
+import type { TokenEntry } from "./auth.ts";
+import { scopes } from "./identity.ts";
 import { readTokensFile, TokensFileError } from "./tokens-file.ts";
 
 const settingsSchema = z

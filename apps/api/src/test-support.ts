@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
 import type { Redis } from "ioredis";
 import { type App, createApp } from "./app.ts";
-import { scopes, staticTokenResolver } from "./auth.ts";
+import { staticTokenResolver } from "./auth.ts";
+import { scopes } from "./identity.ts";
 import { createLogger } from "./logger.ts";
 
 export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

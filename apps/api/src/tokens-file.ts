@@ -2,7 +2,8 @@
 // the problem is (`tokens.1.scopes.0`), never a token's value.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { scopes, type TokenEntry, tokenDigest } from "./auth.ts";
+import { type TokenEntry, tokenDigest } from "./auth.ts";
+import { scopes } from "./identity.ts";
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const hexDigest = /^[0-9a-f]{64}$/i;

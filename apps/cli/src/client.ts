@@ -1,22 +1,23 @@
+import type { ListDeadLettersQuery, ReplayFilter } from "@provisioner/api-contract";
 import { parseRetryAfter } from "@provisioner/provider-client";
 import type { z } from "zod";
 import {
   type BatchView,
-  type BulkItem,
   type BulkResponse,
-  batchViewSchema,
-  bulkResponseSchema,
+  batchAnswer,
+  bulkAnswer,
   type DeadLetterList,
   type DeadLetterView,
-  deadLetterListSchema,
-  deadLetterViewSchema,
-  errorEnvelopeSchema,
+  deadLetterAnswer,
+  deadLetterListAnswer,
+  errorAnswer,
   type JobView,
-  jobViewSchema,
+  jobAnswer,
   type ReplayedMany,
-  replayedManySchema,
-  replayedSchema,
-} from "./api-types.ts";
+  replayedAnswer,
+  replayedManyAnswer,
+} from "./answers.ts";
+import type { BulkItem } from "./bulk/prepare.ts";
 import { ApiError, NetworkError, ProtocolError } from "./errors.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 
@@ -29,19 +30,6 @@ export interface ApiClientOptions {
   retry?: RetryOptions;
   /** Cancels every call in flight and every wait between retries (Ctrl-C). */
   signal?: AbortSignal | undefined;
-}
-
-export interface DeadLetterQuery {
-  provider?: string | undefined;
-  kind?: string | undefined;
-  offset?: number | undefined;
-  limit?: number | undefined;
-}
-
-export interface ReplayFilter {
-  provider?: string | undefined;
-  kind?: string | undefined;
-  all?: boolean | undefined;
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -109,27 +97,27 @@ export function createApiClient({ url, token, timeoutMs = 30_000, retry = {}, si
   return {
     /** Every item carries its own idempotency key, so a resend after a lost answer queues nothing twice. */
     submitBulk: (jobs: readonly BulkItem[]): Promise<BulkResponse> =>
-      send({ method: "POST", path: "/v1/jobs/bulk", body: { jobs }, schema: bulkResponseSchema, repeatable: true }),
+      send({ method: "POST", path: "/v1/jobs/bulk", body: { jobs }, schema: bulkAnswer, repeatable: true }),
     getBatch: (batchId: string): Promise<BatchView> =>
-      send({ method: "GET", path: `/v1/batches/${id(batchId)}`, schema: batchViewSchema, repeatable: true }),
+      send({ method: "GET", path: `/v1/batches/${id(batchId)}`, schema: batchAnswer, repeatable: true }),
     getJob: (jobId: string): Promise<JobView> =>
-      send({ method: "GET", path: `/v1/jobs/${id(jobId)}`, schema: jobViewSchema, repeatable: true }),
-    listDeadLetters: (query: DeadLetterQuery = {}): Promise<DeadLetterList> =>
+      send({ method: "GET", path: `/v1/jobs/${id(jobId)}`, schema: jobAnswer, repeatable: true }),
+    listDeadLetters: (query: ListDeadLettersQuery = {}): Promise<DeadLetterList> =>
       send({
         method: "GET",
         path: `/v1/dead-letters${queryString(query)}`,
-        schema: deadLetterListSchema,
+        schema: deadLetterListAnswer,
         repeatable: true,
       }),
     getDeadLetter: (jobId: string): Promise<DeadLetterView> =>
-      send({ method: "GET", path: `/v1/dead-letters/${id(jobId)}`, schema: deadLetterViewSchema, repeatable: true }),
+      send({ method: "GET", path: `/v1/dead-letters/${id(jobId)}`, schema: deadLetterAnswer, repeatable: true }),
     /** A resend after a lost answer finds the job queued again and answers 409 CONFLICT: nothing runs twice. */
     replayDeadLetter: (jobId: string, input?: Record<string, unknown>) =>
       send({
         method: "POST",
         path: `/v1/dead-letters/${id(jobId)}/replay`,
         body: input === undefined ? {} : { input },
-        schema: replayedSchema,
+        schema: replayedAnswer,
         repeatable: true,
       }),
     replayDeadLetters: (filter: ReplayFilter): Promise<ReplayedMany> =>
@@ -137,7 +125,7 @@ export function createApiClient({ url, token, timeoutMs = 30_000, retry = {}, si
         method: "POST",
         path: "/v1/dead-letters/replay",
         body: filter,
-        schema: replayedManySchema,
+        schema: replayedManyAnswer,
         repeatable: true,
       }),
     /** False when it was already gone (a resend, or someone else discarded it). */
@@ -153,7 +141,7 @@ export function createApiClient({ url, token, timeoutMs = 30_000, retry = {}, si
   };
 }
 
-function queryString(query: DeadLetterQuery): string {
+function queryString(query: ListDeadLettersQuery): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
   const text = params.toString();
@@ -176,9 +164,9 @@ async function apiError(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => "");
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
   const requestId = response.headers.get("x-request-id") ?? undefined;
-  let envelope: z.output<typeof errorEnvelopeSchema> | undefined;
+  let envelope: z.output<typeof errorAnswer> | undefined;
   try {
-    const parsed = errorEnvelopeSchema.safeParse(JSON.parse(text));
+    const parsed = errorAnswer.safeParse(JSON.parse(text));
     if (parsed.success) envelope = parsed.data;
   } catch {}
   if (envelope) {

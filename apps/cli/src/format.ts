@@ -1,5 +1,5 @@
 // Plain-text shapes shared by the commands: aligned pairs, tables, one attempt's error.
-import type { AttemptError } from "./api-types.ts";
+import type { AttemptError } from "./answers.ts";
 
 /** `kind status code: message`, e.g. `invalid 400 BAD_REQUEST: name is taken`. */
 export function formatAttemptError(error: Pick<AttemptError, "kind" | "status" | "code" | "message">): string {

@@ -1,7 +1,8 @@
+import { type BatchView, jobStatuses } from "@provisioner/api-contract";
 import { deathReasons } from "./failed-jobs.ts";
 import type { QueueSet } from "./queues.ts";
 import { providerOfJobId } from "./queues.ts";
-import { type JobStatus, jobStatuses, statusOfState } from "./status.ts";
+import { statusOfState } from "./status.ts";
 
 const batchKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
 
@@ -14,13 +15,6 @@ export async function recordBatch(queues: QueueSet, batchId: string, jobIds: rea
     .sadd(key, ...jobIds)
     .pexpire(key, queues.config.retention.deadLetterMs)
     .exec();
-}
-
-export interface BatchView {
-  id: string;
-  total: number;
-  counts: Record<JobStatus | "expired", number>;
-  dead: { id: string; reason: string | null }[];
 }
 
 export async function getBatch(queues: QueueSet, batchId: string): Promise<BatchView | undefined> {

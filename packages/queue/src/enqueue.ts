@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { JobStatus } from "@provisioner/api-contract";
 import { canonicalJson, sha256 } from "@provisioner/json";
 import {
   identityKeyOf,
@@ -10,7 +11,7 @@ import { type JobData, readJobData } from "./job-data.ts";
 import { addJobsIndexed } from "./job-index.ts";
 import { jobIdFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
-import { type JobStatus, statusOfState } from "./status.ts";
+import { statusOfState } from "./status.ts";
 
 /**
  * One validated "create this database" request: `input` has passed the provider's schema

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { DeadLetterView } from "@provisioner/api-contract";
 import {
   classifyJobFault,
   type FailureKind,
@@ -19,25 +20,6 @@ import { attemptErrorsOf } from "./status.ts";
 // be written twice, or be missed by a crash between two writes, so nothing else decides or
 // records a death. This file only reads, replays and discards those failed jobs; the
 // failed set's score (finishedOn) orders them, newest first.
-
-/** A dead letter as the API shows it: the request with its secrets removed. */
-export interface DeadLetterView {
-  id: string;
-  provider: ProviderName;
-  account: string;
-  diedAt: string;
-  reason: AttemptError;
-  errors: AttemptError[];
-  attemptsMade: number;
-  request: {
-    input: Record<string, unknown>;
-    idempotencyKey: string;
-    batchId: string | null;
-    callbackUrl: string | null;
-    metadata: Record<string, unknown> | null;
-    submittedAt: string;
-  };
-}
 
 export interface DeadLetterFilter {
   provider?: ProviderName | undefined;

@@ -1,7 +1,18 @@
 // What the API and the worker share: the provider queues and their job (its data read
 // through `readJobData` only), enqueue, the job view, and the dead letters, which are the
 // queues' failed jobs (failed-jobs.ts). Everything not exported here is internal.
-export { type BatchView, getBatch, recordBatch } from "./batches.ts";
+// The shapes the API answers with (views, statuses, attempt errors) are the contract's,
+// re-exported so the worker and the API read them from one place with the operations.
+export {
+  type AttemptError,
+  attemptErrorSchema,
+  type BatchView,
+  type DeadLetterView,
+  type JobStatus,
+  type JobView,
+  jobStatuses,
+} from "@provisioner/api-contract";
+export { getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
   type CallbackEvent,
@@ -16,7 +27,6 @@ export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig 
 export { type SubmitOutcome, type SubmitRequest, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
 export {
   type DeadLetterFilter,
-  type DeadLetterView,
   deadLetterCounts,
   discardDeadLetter,
   getDeadLetter,
@@ -58,11 +68,8 @@ export {
   getJobSecrets,
   getJobView,
   InvalidCursorError,
-  type JobStatus,
-  type JobView,
-  jobStatuses,
   type ListJobsQuery,
   listJobs,
   statusOfState,
 } from "./status.ts";
-export { eventSchema, type ProvisionerEvent, renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";
+export { renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";

@@ -1,5 +1,10 @@
-import { failureKinds, type ProviderError, providerNames } from "@provisioner/provider-client";
+import { type AttemptError, attemptErrorSchema } from "@provisioner/api-contract";
+import { type ProviderError, providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
+
+// The attempt error is part of the API's answers, so the contract declares it; re-exported
+// for the modules here that record and read it.
+export { type AttemptError, attemptErrorSchema } from "@provisioner/api-contract";
 
 /**
  * What a create-database job holds in Redis. The API writes it, the worker re-validates
@@ -33,22 +38,6 @@ export const jobDataSchema = z.object({
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
 export type JobData = z.output<typeof jobDataSchema>;
-
-/**
- * One failed attempt, as `GET /v1/jobs/{id}` shows it: the error's own `toJSON()` with the
- * attempt's number and time (other fields of it are dropped when read). Never holds a secret.
- */
-export const attemptErrorSchema = z.object({
-  at: z.string(),
-  attempt: z.number().int(),
-  kind: z.enum(failureKinds),
-  retryable: z.boolean(),
-  status: z.number().int().optional(),
-  code: z.string().optional(),
-  message: z.string(),
-  retryAfterMs: z.number().optional(),
-});
-export type AttemptError = z.output<typeof attemptErrorSchema>;
 
 /** The record of one failed attempt: the error's own `toJSON()`, numbered and timed. */
 export const attemptRecordOf = (error: ProviderError, attempt: number, at: Date = new Date()): AttemptError =>

@@ -1,3 +1,4 @@
+import type { JobSecrets, JobStatus, JobView } from "@provisioner/api-contract";
 import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import type { Job, JobState } from "bullmq";
 import {
@@ -12,9 +13,6 @@ import {
 import { parseIndexMember, pruneIndex, readIndex } from "./job-index.ts";
 import { providerOfJobId, type QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
-
-export const jobStatuses = ["queued", "running", "retrying", "succeeded", "dead"] as const;
-export type JobStatus = (typeof jobStatuses)[number];
 
 /** BullMQ's states in the product's words. A delayed job is waiting out a backoff or a Retry-After. */
 const statusByState: Record<JobState, JobStatus> = {
@@ -41,25 +39,6 @@ export function statusOfJob(
   const progress = jobProgressSchema.safeParse(job.progress);
   const provisioning = progress.success && progress.data.provisioningRun === job.attemptsStarted;
   return provisioning ? "running" : "retrying";
-}
-
-/** A job as the API shows it: no secret, encrypted or not, ever reaches this shape. */
-export interface JobView {
-  id: string;
-  provider: ProviderName;
-  account: string;
-  status: JobStatus;
-  attempts: number;
-  maxAttempts: number;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  idempotencyKey: string;
-  batchId: string | null;
-  metadata: Record<string, unknown> | null;
-  input: Record<string, unknown>;
-  result: { outcome: JobResult["outcome"]; resource: Record<string, unknown> } | null;
-  errors: AttemptError[];
 }
 
 export async function getJobView(queues: QueueSet, id: string): Promise<JobView | undefined> {
@@ -213,10 +192,7 @@ export class InvalidCursorError extends Error {
 }
 
 /** The job's secret input fields and result secrets, decrypted: for `secrets:read` only. */
-export async function getJobSecrets(
-  queues: QueueSet,
-  id: string,
-): Promise<{ input: Record<string, unknown>; result: Record<string, string> } | undefined> {
+export async function getJobSecrets(queues: QueueSet, id: string): Promise<JobSecrets | undefined> {
   const provider = providerOfJobId(id);
   if (!provider) return undefined;
   const job = (await queues.byProvider[provider].getJob(id)) as Job<JobData, JobResult> | undefined;

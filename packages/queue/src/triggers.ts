@@ -1,16 +1,8 @@
+import type { ProvisionerEvent } from "@provisioner/api-contract";
 import { fillTemplate, valueAtPath } from "@provisioner/json";
 import type { ProviderName } from "@provisioner/provider-client";
-import { z } from "zod";
 import type { ProvisionerConfig } from "./config.ts";
 import type { UnvalidatedRequest } from "./enqueue.ts";
-
-/** A signed event's body (SPEC section 8): what happened, when, and its data. */
-export const eventSchema = z.object({
-  type: z.string().min(1).max(200),
-  timestamp: z.string().min(1).max(100),
-  data: z.record(z.string(), z.unknown()),
-});
-export type ProvisionerEvent = z.output<typeof eventSchema>;
 
 /** A `{{path}}` in a trigger's input names something the event does not have. */
 export class TemplateError extends Error {

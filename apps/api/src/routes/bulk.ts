@@ -1,13 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { createRoute, type z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import {
+  type BulkResponse,
+  batchViewSchema,
+  bulkRequestSchema,
+  bulkResponseSchema,
+  jobRequestSchema,
+} from "@provisioner/api-contract";
 import { getBatch, type QueueSet, recordBatch, type SubmitRequest, submitJobs } from "@provisioner/queue";
 import { createRouter, validationError } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
-import { batchViewSchema, bulkRequestSchema, bulkResponseSchema, idParamSchema, jobRequestSchema } from "../schemas.ts";
-import { keyReused, toSubmitRequest } from "../submission.ts";
-import { guardedErrors, json, scoped } from "./common.ts";
+import { keyReused, toSubmitRequest } from "../queue-request.ts";
+import { guardedErrors, idParamSchema, json, scoped } from "./common.ts";
 
-type BulkResponse = z.infer<typeof bulkResponseSchema>;
 type Rejection = BulkResponse["rejected"][number];
 
 const bulkRoute = createRoute({

@@ -1,5 +1,7 @@
-import { requireScope, type Scope } from "../auth.ts";
+import { z } from "@hono/zod-openapi";
+import { requireScope } from "../auth.ts";
 import { errorResponses, everyResponseHeaders } from "../errors.ts";
+import type { Scope } from "../identity.ts";
 
 /**
  * What a route needs to be guarded by `scope`: the check itself and the `bearerAuth`
@@ -29,3 +31,12 @@ export const noContent = (description: string) => ({ description, headers: every
  */
 export const guardedErrors = <const S extends 404 | 409 | 415>(...own: S[]) =>
   errorResponses<400 | 401 | 403 | 413 | 503 | S>(400, 401, 403, 413, 503, ...own);
+
+/** `{id}` in a route's path: a job's id, which is also its dead letter's and (for batches) the batch's. */
+export const idParamSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: "id", in: "path" } }),
+});

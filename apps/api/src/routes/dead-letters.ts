@@ -1,4 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
+import {
+  deadLetterListSchema,
+  deadLetterViewSchema,
+  listDeadLettersQuerySchema,
+  replayedManySchema,
+  replayedSchema,
+  replayManySchema,
+  replayOneSchema,
+} from "@provisioner/api-contract";
 import { providerInputSchemas } from "@provisioner/provider-client";
 import {
   discardDeadLetter,
@@ -11,17 +20,7 @@ import {
 } from "@provisioner/queue";
 import { createRouter, validationError } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
-import {
-  deadLetterListSchema,
-  deadLetterViewSchema,
-  idParamSchema,
-  listDeadLettersQuerySchema,
-  replayedManySchema,
-  replayedSchema,
-  replayManySchema,
-  replayOneSchema,
-} from "../schemas.ts";
-import { guardedErrors, json, noContent, scoped } from "./common.ts";
+import { guardedErrors, idParamSchema, json, noContent, scoped } from "./common.ts";
 
 const base = { tags: ["dead letters"], ...scoped("dead-letters:manage") };
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { eventAcceptedSchema, eventSchema } from "@provisioner/api-contract";
 import { isProviderError, parseProviderRequest } from "@provisioner/provider-client";
 import {
-  eventSchema,
   type ProvisionerConfig,
   type QueueSet,
   requestsForEvent,
@@ -14,7 +14,6 @@ import { createMiddleware } from "hono/factory";
 import { Webhook } from "standardwebhooks";
 import { type ApiEnv, createRouter } from "../context.ts";
 import { ApiError, errorResponses } from "../errors.ts";
-import { submittedSchema } from "../schemas.ts";
 import { json } from "./common.ts";
 
 const webhookHeaders = z.object({
@@ -22,13 +21,6 @@ const webhookHeaders = z.object({
   "webhook-timestamp": z.string().min(1).max(20),
   "webhook-signature": z.string().min(1).max(2_000),
 });
-
-const eventAcceptedSchema = z
-  .object({
-    eventId: z.string(),
-    jobs: z.array(submittedSchema),
-  })
-  .openapi("EventAccepted");
 
 /**
  * Standard Webhooks verification with the source's secret, on the raw body, before the

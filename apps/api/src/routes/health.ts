@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
+import { okSchema } from "@provisioner/api-contract";
 import type { QueueSet } from "@provisioner/queue";
 import type { Redis } from "ioredis";
 import { createRouter } from "../context.ts";
 import { ApiError, errorResponses } from "../errors.ts";
-import { okSchema } from "../schemas.ts";
 import { json } from "./common.ts";
 
 /** How long /readyz waits for Redis to answer PING. */

@@ -1,19 +1,26 @@
-import { createRoute } from "@hono/zod-openapi";
-import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJobs } from "@provisioner/queue";
-import { createRouter } from "../context.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { createRoute, z } from "@hono/zod-openapi";
 import {
-  idempotencyHeaderSchema,
-  idParamSchema,
+  idempotencyKeySchema,
   jobListSchema,
   jobRequestSchema,
   jobSecretsSchema,
   jobViewSchema,
   listJobsQuerySchema,
   submittedSchema,
-} from "../schemas.ts";
-import { keyReused, toSubmitRequest } from "../submission.ts";
-import { guardedErrors, json, scoped } from "./common.ts";
+} from "@provisioner/api-contract";
+import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJobs } from "@provisioner/queue";
+import { createRouter } from "../context.ts";
+import { ApiError, notFound } from "../errors.ts";
+import { keyReused, toSubmitRequest } from "../queue-request.ts";
+import { guardedErrors, idParamSchema, json, scoped } from "./common.ts";
+
+// The header is the API's own way to give the body's `idempotencyKey`; the key's rules are the
+// contract's. `.meta()`, not `.openapi()`: the contract's schemas are plain zod.
+const idempotencyHeaderSchema = z.object({
+  "idempotency-key": idempotencyKeySchema
+    .optional()
+    .meta({ description: "Alternative to the body's `idempotencyKey`." }),
+});
 
 const submitRoute = createRoute({
   method: "post",

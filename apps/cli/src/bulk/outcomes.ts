@@ -1,4 +1,5 @@
-import type { AttemptError, JobStatus } from "../api-types.ts";
+import type { JobStatus } from "@provisioner/api-contract";
+import type { AttemptError } from "../answers.ts";
 import type { ApiClient } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import { mapConcurrent } from "../pool.ts";

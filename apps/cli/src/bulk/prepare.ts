@@ -1,5 +1,5 @@
+import type { JobRequestBody } from "@provisioner/api-contract";
 import type { ProviderName } from "@provisioner/provider-client";
-import type { BulkItem } from "../api-types.ts";
 import { UsageError } from "../errors.ts";
 import { idempotencyKeyFor } from "./keys.ts";
 import type { RowFile } from "./rows.ts";
@@ -13,6 +13,16 @@ export interface BulkPlan {
   /** A column whose value is the idempotency key, instead of a hash of the row. */
   keyColumn: string | undefined;
 }
+
+/**
+ * One item of `POST /v1/jobs/bulk` as the CLI sends it: a job request whose input is rendered
+ * from the template (the API checks it against the provider's schema), always with its own
+ * key, so a resend is safe.
+ */
+export type BulkItem = Pick<JobRequestBody, "provider" | "account"> & {
+  input: Record<string, unknown>;
+  idempotencyKey: string;
+};
 
 export interface PreparedRow {
   row: number;

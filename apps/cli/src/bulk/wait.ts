@@ -1,4 +1,4 @@
-import type { BatchView } from "../api-types.ts";
+import type { BatchView } from "../answers.ts";
 import type { ApiClient } from "../client.ts";
 import { mapConcurrent } from "../pool.ts";
 import { sleep } from "../retry.ts";

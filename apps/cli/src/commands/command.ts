@@ -1,5 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { type ErrorKind, errorKinds, type ProviderName, providerNames } from "@provisioner/provider-client";
+import { type FailureKind, failureKinds } from "@provisioner/api-contract";
+import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import type { ApiClient } from "../client.ts";
 import { exitCodes, UsageError } from "../errors.ts";
 import { type Io, println } from "../io.ts";
@@ -93,13 +94,12 @@ export function providerOption(value: string | undefined): ProviderName | undefi
   return value as ProviderName;
 }
 
-const deadLetterKinds: readonly string[] = [...errorKinds, "expired"];
-export function kindOption(value: string | undefined): ErrorKind | "expired" | undefined {
+export function kindOption(value: string | undefined): FailureKind | undefined {
   if (value === undefined) return undefined;
-  if (!deadLetterKinds.includes(value)) {
-    throw new UsageError(`--kind must be one of ${deadLetterKinds.join(", ")}, not "${value}"`);
+  if (!(failureKinds as readonly string[]).includes(value)) {
+    throw new UsageError(`--kind must be one of ${failureKinds.join(", ")}, not "${value}"`);
   }
-  return value as ErrorKind | "expired";
+  return value as FailureKind;
 }
 
 /** A JSON object given on the command line, e.g. `--input '{"name":"x"}'`. */

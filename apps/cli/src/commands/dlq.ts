@@ -1,6 +1,7 @@
+import type { ListDeadLettersQuery } from "@provisioner/api-contract";
 import { providerNames } from "@provisioner/provider-client";
-import type { DeadLetterView } from "../api-types.ts";
-import type { ApiClient, DeadLetterQuery } from "../client.ts";
+import type { DeadLetterView } from "../answers.ts";
+import type { ApiClient } from "../client.ts";
 import { exitCodes, UsageError } from "../errors.ts";
 import { formatAttemptError, oneLine, pairs, table } from "../format.ts";
 import { println } from "../io.ts";
@@ -21,7 +22,7 @@ const filterHelp = `  --provider P   only this provider's (${providerNames.join(
 /** Reads pages of 200 until `limit` entries (or all of them) are in hand. */
 async function collectDeadLetters(
   client: ApiClient,
-  filter: DeadLetterQuery,
+  filter: ListDeadLettersQuery,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<{ deadLetters: DeadLetterView[]; total: number }> {
   const deadLetters: DeadLetterView[] = [];

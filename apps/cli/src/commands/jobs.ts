@@ -1,4 +1,4 @@
-import type { JobView } from "../api-types.ts";
+import type { JobView } from "../answers.ts";
 import { formatAttemptError, pairs } from "../format.ts";
 import { showCommand } from "./command.ts";
 

@@ -1,6 +1,8 @@
+// A validated request in the queue's terms, and the 409 for a key that stands for another
+// request. Nothing here queues: the routes hand the result to `submitJobs`.
+import type { JobRequest } from "@provisioner/api-contract";
 import { callbackUrlProblem, type ProvisionerConfig, type SubmitOutcome, type SubmitRequest } from "@provisioner/queue";
 import { ApiError } from "./errors.ts";
-import type { JobRequest } from "./schemas.ts";
 
 /**
  * The checks a schema cannot make (the account must be configured, a callback must not

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { errorDetailSchema } from "./errors.ts";
+import { type JobStatus, jobStatuses, submittedSchema } from "./jobs.ts";
+
+export const maxBulkJobs = 1000;
+
+export const bulkRequestSchema = z
+  .strictObject({
+    // Items are validated one by one (against `jobRequestSchema`) so one bad item rejects only itself.
+    jobs: z
+      .array(z.unknown())
+      .min(1)
+      .max(maxBulkJobs)
+      .meta({ items: { $ref: "#/components/schemas/JobRequest" } }),
+  })
+  .meta({
+    id: "BulkRequest",
+    example: {
+      jobs: [
+        { provider: "postgres", input: { name: "tenant_north" }, metadata: { region: "north" } },
+        { provider: "postgres", input: { name: "tenant_south" }, metadata: { region: "south" } },
+      ],
+    },
+  });
+
+export const bulkResponseSchema = z
+  .object({
+    batchId: z.uuid(),
+    accepted: z.number().int().meta({ description: "Items queued or answered by an existing job." }),
+    deduplicated: z.number().int(),
+    rejected: z.array(
+      z.object({ index: z.number().int(), error: errorDetailSchema.pick({ code: true, message: true, field: true }) }),
+    ),
+    // An intersection, so the document shows each item as a `Submitted` with its index.
+    jobs: z.array(submittedSchema.and(z.object({ index: z.number().int() }))),
+  })
+  .meta({ id: "BulkResponse" });
+export type BulkResponse = z.output<typeof bulkResponseSchema>;
+
+const countSchema = z.number().int();
+/** `GET /v1/batches/{id}`: counts per status of a bulk request's jobs, and its dead items. */
+export const batchViewSchema = z
+  .object({
+    id: z.string(),
+    total: z.number().int(),
+    counts: z.object({
+      ...(Object.fromEntries(jobStatuses.map((status) => [status, countSchema])) as Record<
+        JobStatus,
+        typeof countSchema
+      >),
+      expired: countSchema.meta({ description: "Jobs past their retention." }),
+    }),
+    dead: z.array(z.object({ id: z.string(), reason: z.string().nullable() })),
+  })
+  .meta({ id: "Batch" });
+export type BatchView = z.output<typeof batchViewSchema>;
