@@ -31,9 +31,12 @@ afterAll(async () => {
 async function settledDelivery(jobId: string) {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const delivery = await harness.queues.callbacks.getJob(`${jobId}-g0`);
-    const state = await delivery?.getState();
-    if (delivery && (state === "failed" || state === "completed")) return { delivery, state };
+    const id = `${jobId}-g0`;
+    const state = await harness.queues.callbacks.getJobState(id);
+    // Read the job after its state: read before, it may still hold the run's fields.
+    const delivery =
+      state === "failed" || state === "completed" ? await harness.queues.callbacks.getJob(id) : undefined;
+    if (delivery) return { delivery, state };
     if (Date.now() > deadline) throw new Error(`the callback of ${jobId} is ${state}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
