@@ -1,16 +1,21 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
-import { sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
+import { randomUUID } from "node:crypto";
+import { createRedisConnection, deleteKeysWithPrefix, openQueues, type QueueSet } from "@provisioner/queue";
+import { startSandbox } from "@provisioner/sandbox";
 import { readAllValues } from "@provisioner/testing";
 import { createLogger as createWorkerLogger, type RunningWorkers, startWorkers } from "@provisioner/worker";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type App, createApp } from "./app.ts";
 import { createLogger } from "./logger.ts";
-import { adminToken, jsonRequest, readerToken, redisUrl, testTokens, waitUntilReady } from "./test-support.ts";
+import {
+  adminToken,
+  jsonRequest,
+  readerToken,
+  redisUrl,
+  sandboxConfig,
+  testTokens,
+  waitUntilReady,
+} from "./test-support.ts";
 
 // Canaries: values that must never be seen anywhere but `GET /v1/jobs/{id}/secrets`.
 const bridgeportPassword = `canary-bp-${randomUUID()}`;
@@ -30,16 +35,7 @@ let app: App;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  const configPath = join(mkdtempSync(join(tmpdir(), "canary-")), "config.json");
-  const fast = { attempts: 2, backoff: { baseMs: 20, capMs: 50 }, timeoutMs: 2_000 };
-  writeFileSync(configPath, JSON.stringify({ providers: { artie: fast, bridgeport: fast, prisma: fast } }));
-  const config = loadConfig({
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    PROVISIONER_CONFIG: configPath,
-    PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ...sandboxProviderEnv(sandbox.url),
-  });
+  const config = sandboxConfig(sandbox.url, prefix);
   apiConnection = createRedisConnection(redisUrl, "api");
   await waitUntilReady(apiConnection);
   apiQueues = openQueues(config, apiConnection);

@@ -1,9 +1,6 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
-import { type RunningSandbox, sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
+import { randomUUID } from "node:crypto";
+import { createRedisConnection, deleteKeysWithPrefix, openQueues, type QueueSet } from "@provisioner/queue";
+import { type RunningSandbox, startSandbox } from "@provisioner/sandbox";
 import { createLogger as createWorkerLogger, type RunningWorkers, startWorkers } from "@provisioner/worker";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,6 +10,7 @@ import {
   type Json,
   jsonRequest,
   redisUrl,
+  sandboxConfig,
   silentLogger,
   testTokens,
   waitUntilReady,
@@ -33,16 +31,7 @@ const startTheWorkers = () =>
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  const configPath = join(mkdtempSync(join(tmpdir(), "discard-")), "config.json");
-  const fast = { attempts: 2, backoff: { baseMs: 20, capMs: 50 }, timeoutMs: 2_000 };
-  writeFileSync(configPath, JSON.stringify({ providers: { artie: fast, bridgeport: fast, prisma: fast } }));
-  const config = loadConfig({
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    PROVISIONER_CONFIG: configPath,
-    PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ...sandboxProviderEnv(sandbox.url),
-  });
+  const config = sandboxConfig(sandbox.url, prefix);
   apiConnection = createRedisConnection(redisUrl, "api");
   await waitUntilReady(apiConnection);
   apiQueues = openQueues(config, apiConnection);

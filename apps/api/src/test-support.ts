@@ -1,5 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
+import { sandboxProviderEnv } from "@provisioner/sandbox";
 import type { Redis } from "ioredis";
 import { type App, createApp } from "./app.ts";
 import { staticTokenResolver } from "./auth.ts";
@@ -26,6 +30,23 @@ export function testConfig(prefix = `test-${randomUUID()}`) {
     PRISMA_API_URL: "http://127.0.0.1:9/prisma",
     PRISMA_SERVICE_TOKEN: "k",
     POSTGRES_ADMIN_URL: "postgres://x@127.0.0.1:5432/postgres",
+  });
+}
+
+/**
+ * A config whose accounts are a running sandbox, with fast retries (two attempts, tens of
+ * milliseconds apart), for tests that run workers against it.
+ */
+export function sandboxConfig(sandboxUrl: string, prefix: string) {
+  const configPath = join(mkdtempSync(join(tmpdir(), "provisioner-test-")), "config.json");
+  const fast = { attempts: 2, backoff: { baseMs: 20, capMs: 50 }, timeoutMs: 2_000 };
+  writeFileSync(configPath, JSON.stringify({ providers: { artie: fast, bridgeport: fast, prisma: fast } }));
+  return loadConfig({
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    PROVISIONER_CONFIG: configPath,
+    PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ...sandboxProviderEnv(sandboxUrl),
   });
 }
 
