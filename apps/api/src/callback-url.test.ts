@@ -51,7 +51,7 @@ describe("POST /v1/jobs callbackUrl", () => {
   );
 
   it("accepts a private address when CALLBACK_ALLOW_PRIVATE_NETWORKS is on", async () => {
-    const config = { ...api.queues.config, callbacks: { allowPrivateNetworks: true } };
+    const config = { ...api.queues.config, callbacks: { ...api.queues.config.callbacks, allowPrivateNetworks: true } };
     const app = createApp({ queues: { ...api.queues, config }, tokens: testTokens, logger: silentLogger });
     const res = await app.request("/v1/jobs", jsonRequest("POST", job("http://127.0.0.1:9000/hook")));
     expect(res.status).toBe(202);

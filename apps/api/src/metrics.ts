@@ -5,6 +5,10 @@
  *                                               (queued, running, retrying, succeeded, dead)
  *   provisioner_dead_letters{provider}          gauge: dead letters (failed jobs) per provider
  *   provisioner_redis_up                        gauge: 1 when the queues could be read, else 0
+ *   provisioner_jobs_finished_total{provider, account, outcome}
+ *                                               counter: jobs every worker of the deployment
+ *                                               finished (created, deduplicated, dead), kept in
+ *                                               one Redis hash (packages/queue finished-counts.ts)
  *   provisioner_http_requests_total{method, route, status}
  *                                               counter: answered requests
  *   provisioner_http_request_duration_seconds{method, route}
@@ -18,10 +22,12 @@
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import {
   deadLetterCounts,
+  type FinishedCount,
   isRedisUnavailable,
   type JobStatus,
   jobStatuses,
   type QueueSet,
+  readFinishedCounts,
   statusOfState,
 } from "@provisioner/queue";
 import type { JobState } from "bullmq";
@@ -45,7 +51,12 @@ function processMetrics(): Registry {
 
 type Snapshot =
   | { up: false }
-  | { up: true; jobs: Record<ProviderName, Record<JobStatus, number>>; deadLetters: Record<ProviderName, number> };
+  | {
+      up: true;
+      jobs: Record<ProviderName, Record<JobStatus, number>>;
+      deadLetters: Record<ProviderName, number>;
+      finished: FinishedCount[];
+    };
 
 const zeroByStatus = () => Object.fromEntries(jobStatuses.map((status) => [status, 0])) as Record<JobStatus, number>;
 
@@ -53,10 +64,12 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
   // A connection that is not ready would make BullMQ wait for it, and the scrape with it.
   if (queues.connection.status !== "ready") return { up: false };
   try {
-    const [counts, deadLetters] = await Promise.all([
+    const [counts, deadLetters, finished] = await Promise.all([
       Promise.all(providerNames.map((provider) => queues.byProvider[provider].getJobCounts())),
       // The dead letters are the failed sets: one ZCARD each, whatever their size.
       deadLetterCounts(queues),
+      // One HGETALL of a hash with a field per (provider, account, outcome): O(1) in jobs.
+      readFinishedCounts(queues.connection, queues.config.prefix),
     ]);
     const jobs = Object.fromEntries(providerNames.map((provider) => [provider, zeroByStatus()])) as Record<
       ProviderName,
@@ -68,7 +81,7 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
         if (status) jobs[provider][status] += count;
       }
     });
-    return { up: true, jobs, deadLetters };
+    return { up: true, jobs, deadLetters, finished };
   } catch (error) {
     if (isRedisUnavailable(error)) return { up: false };
     throw error;
@@ -129,6 +142,19 @@ export function createMetrics(queues: QueueSet): ApiMetrics {
       this.reset();
       if (!read.up) return;
       for (const provider of providerNames) this.set({ provider }, read.deadLetters[provider]);
+    },
+  });
+  new Counter({
+    name: `${prefix}jobs_finished_total`,
+    help: "Jobs finished by every worker of the deployment, by provider, account and outcome (created, deduplicated, dead).",
+    labelNames: ["provider", "account", "outcome"] as const,
+    registers,
+    async collect() {
+      const read = await snapshot();
+      this.reset();
+      if (!read.up) return;
+      for (const { provider, account, outcome, count } of read.finished)
+        this.inc({ provider, account, outcome }, count);
     },
   });
   new Gauge({

@@ -5,11 +5,13 @@ import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
 import { fetch } from "undici";
 import { addressRefusal, createCallbackAgent } from "./callback-transport.ts";
+import type { WorkerMetrics } from "./metrics.ts";
 
 export interface CallbackWorkerOptions {
   queues: QueueSet;
   connection: Redis;
   logger: Logger;
+  metrics: Pick<WorkerMetrics, "callbackDeliveries">;
   /** `whsec_…`: signs each notice with Standard Webhooks headers. Without it notices go unsigned. */
   signingSecret?: string | undefined;
   /** How long a receiver may take to answer. Default 10 s. */
@@ -94,6 +96,11 @@ export function startCallbackWorker(options: CallbackWorkerOptions): Worker<Call
     { connection: options.connection, prefix: queues.config.prefix, concurrency: options.concurrency ?? 10 },
   );
   worker.on("error", (error) => logger.error({ err: { message: error.message } }, "callback worker error"));
+  // `finishedOn` is set when the failure was final: the job is in the failed set, a failed delivery.
+  worker.on("completed", () => options.metrics.callbackDeliveries.inc({ outcome: "delivered" }));
+  worker.on("failed", (job) =>
+    options.metrics.callbackDeliveries.inc({ outcome: job?.finishedOn ? "failed" : "retrying" }),
+  );
   worker.on("closed", () => void agent.destroy().catch(() => {}));
   return worker;
 }

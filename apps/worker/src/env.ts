@@ -32,6 +32,13 @@ export const workerEnvSchema = z.object({
       .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")
       .optional(),
   ),
+  /** Serves `/metrics` on this port when set (0 picks a free one); off when unset. */
+  METRICS_PORT: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce.number().int().min(0).max(65_535).optional(),
+  ),
+  /** Where `/metrics` listens. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   /** How often old dead letters are pruned. */
   DEAD_LETTER_PRUNE_INTERVAL_MS: ms.default(600_000),
 });

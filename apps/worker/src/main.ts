@@ -8,6 +8,7 @@ import {
 } from "@provisioner/queue";
 import { workerEnvSchema } from "./env.ts";
 import { createLogger } from "./logger.ts";
+import { portOf, serveMetrics } from "./metrics-server.ts";
 import { startWorkers } from "./workers.ts";
 
 const parsedEnv = workerEnvSchema.safeParse(process.env);
@@ -46,6 +47,12 @@ const running = await startWorkers({
   },
 });
 logger.info({ providers: [...running.workers.keys()], pid: process.pid }, "worker ready");
+const metricsPort = env.data.METRICS_PORT;
+const metricsServer =
+  metricsPort === undefined
+    ? undefined
+    : await serveMetrics(running.metrics.registry, metricsPort, env.data.METRICS_HOST);
+if (metricsServer) logger.info({ port: portOf(metricsServer), host: env.data.METRICS_HOST }, "serving /metrics");
 
 const prune = setInterval(() => {
   pruneDeadLetters(queues).catch((error: Error) =>
@@ -68,6 +75,7 @@ async function stop(signal: string) {
     process.exit(1);
   }, graceMs).unref();
   clearInterval(prune);
+  metricsServer?.close();
   await running.close(graceMs);
   await queues.close();
   await connection.quit().catch(() => {});

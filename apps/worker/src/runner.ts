@@ -11,12 +11,14 @@ import type { Logger } from "pino";
 import { type JobData, type JobResult, provisioningPollMs, readJobData } from "./jobs/create-database/definition.ts";
 import type { RunOutcome } from "./jobs/create-database/handler.ts";
 import { isIdentityBusy } from "./jobs/create-database/identity-lock.ts";
+import type { WorkerMetrics } from "./metrics.ts";
 
 export interface RunnerDeps {
   queues: QueueSet;
   provider: ProviderName;
   settings: Pick<ProviderSettings, "backoff">;
   logger: Logger;
+  metrics: Pick<WorkerMetrics, "jobAttempts" | "rateLimitPauses">;
   /** The job's work (handler.ts): throws a classified ProviderError when it fails. */
   handle: (job: Job<JobData, JobResult>, signal?: AbortSignal) => Promise<RunOutcome>;
 }
@@ -66,6 +68,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
         failure.warn("handing job back on shutdown");
         return waitFor(0);
       }
+      deps.metrics.jobAttempts.inc({ provider, kind: error.kind });
       const record = attemptRecordOf(error, attempt);
       await job.log(JSON.stringify(record));
       if (!error.retryable) {
@@ -78,6 +81,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       if (error.kind === "rate_limited") {
         const waitMs = error.retryAfterMs ?? deps.settings.backoff.baseMs;
         failure.warn({ waitMs }, "provider rate limit: pausing the queue");
+        deps.metrics.rateLimitPauses.inc({ provider, account: readJobData(job).data.account });
         await queues.byProvider[provider].rateLimit(waitMs);
         throw Worker.RateLimitError();
       }

@@ -8,12 +8,14 @@ import {
 import {
   attemptRecordOf,
   backoffType,
+  countFinishedJob,
+  type FinishOutcome,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
   readJobData,
 } from "@provisioner/queue";
-import { Worker } from "bullmq";
+import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { fullJitterDelay } from "./backoff.ts";
@@ -21,6 +23,7 @@ import { startCallbackWorker } from "./callbacks.ts";
 import type { JobData, JobResult } from "./jobs/create-database/definition.ts";
 import { createDatabaseHandler } from "./jobs/create-database/handler.ts";
 import { createIdentityLocks } from "./jobs/create-database/identity-lock.ts";
+import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 import { createRunner } from "./runner.ts";
 
 export interface WorkerTuning {
@@ -47,6 +50,8 @@ export interface StartWorkersOptions {
 
 export interface RunningWorkers {
   readonly workers: ReadonlyMap<ProviderName, Worker<JobData, JobResult>>;
+  /** This process's metrics (metrics.ts), for `/metrics` on METRICS_PORT. */
+  readonly metrics: WorkerMetrics;
   /**
    * Stops taking jobs and waits for the running ones, returning within `graceMs`: calls
    * and callback deliveries still running when the hand-back reserve begins are cancelled
@@ -89,6 +94,36 @@ function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSe
 }
 
 /**
+ * Counts each job's terminal transition, in this process and in the deployment-wide hash in
+ * Redis that the API's /metrics reads. BullMQ emits `completed`, and `failed` with
+ * `finishedOn` set (a final failure: the job is now in the failed set), only after its
+ * script has moved the job, which succeeds once per job life for the worker holding the
+ * job's lock; a retry is a `failed` without `finishedOn`, and a job whose move was refused
+ * (lock lost) emits nothing here. So a job is never counted twice for one ending; a worker
+ * killed between the move and the HINCRBY misses that one count. A replay is a new life
+ * and counts again when it ends.
+ */
+function countEndings(
+  worker: Worker<JobData, JobResult>,
+  connection: Redis,
+  prefix: string,
+  metrics: WorkerMetrics,
+  logger: Logger,
+): void {
+  const count = (job: Job<JobData, JobResult>, outcome: FinishOutcome) => {
+    const { provider, account } = readJobData(job).data;
+    metrics.jobsFinished.inc({ provider, account, outcome });
+    countFinishedJob(connection, prefix, { provider, account, outcome }).catch((error: Error) =>
+      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not count a finished job"),
+    );
+  };
+  worker.on("completed", (job, result) => count(job, result.outcome));
+  worker.on("failed", (job) => {
+    if (job?.finishedOn) count(job, "dead");
+  });
+}
+
+/**
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
  */
@@ -105,13 +140,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const wanted = options.providers ?? providerNames.filter((p) => Object.keys(config.accounts[p]).length > 0);
   const workers = new Map<ProviderName, Worker<JobData, JobResult>>();
   const clients: ProviderClient[] = [];
+  const metrics = createWorkerMetrics();
   const locks = createIdentityLocks({ connection, prefix: config.prefix, leaseMs: tuning.identityLeaseMs });
 
   for (const provider of wanted) {
     const settings = config.providers[provider];
     const accountClients = new Map(
       Object.entries(config.accounts[provider]).map(
-        ([name, account]) => [name, createProviderClient(account)] as const,
+        ([name, account]) => [name, createProviderClient(account, { observeCall: metrics.observeCall })] as const,
       ),
     );
     clients.push(...accountClients.values());
@@ -122,6 +158,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         provider,
         settings,
         logger,
+        metrics,
         handle: createDatabaseHandler({ queues, provider, clients: accountClients, settings, locks, logger }),
       }),
       {
@@ -140,9 +177,16 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     );
     worker.on("error", (error) => logger.error({ provider, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
+    countEndings(worker, connection, config.prefix, metrics, logger);
     workers.set(provider, worker);
   }
-  const callbacks = startCallbackWorker({ queues, connection, logger, signingSecret: options.callbackSigningSecret });
+  const callbacks = startCallbackWorker({
+    queues,
+    connection,
+    logger,
+    metrics,
+    signingSecret: options.callbackSigningSecret,
+  });
   await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));
 
   let closing: Promise<void> | undefined;
@@ -161,6 +205,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   };
   return {
     workers,
+    metrics,
     close(graceMs = 30_000) {
       closing ??= closeAll(graceMs);
       return closing;

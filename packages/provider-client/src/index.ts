@@ -3,7 +3,12 @@
 // Everything not exported here is internal.
 
 export { classifyHttpFailure, classifyJobFault, type JobFault, parseRetryAfter } from "./classify.ts";
-export { createProviderClient } from "./client.ts";
+export {
+  createProviderClient,
+  type ProviderCallObserver,
+  type ProviderClientOptions,
+  type ProviderOperation,
+} from "./client.ts";
 export { type AccountConfig, accountConfigSchema } from "./config.ts";
 export * from "./errors.ts";
 export {

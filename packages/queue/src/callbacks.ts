@@ -28,9 +28,9 @@ export async function queueCallback(queues: QueueSet, jobId: string, job: JobDat
     { url: job.callbackUrl, event },
     {
       jobId: `${jobId}-g${job.generation}`,
-      // About a day of tries: 1 s, 2 s, 4 s … capped by BullMQ's exponential growth.
-      attempts: 17,
-      backoff: { type: "exponential", delay: 1_000 },
+      // By default about a day of tries: 1 s, 2 s, 4 s … (CALLBACK_MAX_ATTEMPTS, CALLBACK_BACKOFF_BASE_MS).
+      attempts: queues.config.callbacks.maxAttempts,
+      backoff: { type: "exponential", delay: queues.config.callbacks.backoffBaseMs },
       removeOnComplete: { age: retentionSeconds },
       removeOnFail: { age: retentionSeconds },
     },

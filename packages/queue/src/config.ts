@@ -64,6 +64,10 @@ const envSchema = z.object({
   PROVISIONER_CONFIG: z.string().optional(),
   /** Lets `callbackUrl`s reach loopback, private and link-local addresses. Default false. */
   CALLBACK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
+  /** Tries per callback delivery before it is a failed delivery (about a day with the default backoff). */
+  CALLBACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(17),
+  /** The first wait between tries of a delivery; BullMQ doubles it each try. */
+  CALLBACK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1_000),
 });
 
 /** The environment variables that fill each provider's `default` account. */
@@ -85,7 +89,8 @@ export interface ProvisionerConfig {
   sources: Record<string, { secret: string }>;
   triggers: z.output<typeof fileSchema>["triggers"];
   /** What a `callbackUrl` may reach; read by the API at submission and the worker at delivery. */
-  callbacks: { allowPrivateNetworks: boolean };
+  /** What a `callbackUrl` may reach (read by the API at submission and the worker at delivery), and how deliveries retry. */
+  callbacks: { allowPrivateNetworks: boolean; maxAttempts: number; backoffBaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -145,7 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
     providers,
     sources: file.sources,
     triggers: file.triggers,
-    callbacks: { allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS },
+    callbacks: {
+      allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS,
+      maxAttempts: settings.CALLBACK_MAX_ATTEMPTS,
+      backoffBaseMs: settings.CALLBACK_BACKOFF_BASE_MS,
+    },
   };
 }
 

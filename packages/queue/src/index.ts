@@ -36,6 +36,14 @@ export {
   replayDeadLetter,
   replayDeadLetters,
 } from "./failed-jobs.ts";
+export {
+  countFinishedJob,
+  type FinishedCount,
+  type FinishOutcome,
+  finishedCountsKey,
+  finishOutcomes,
+  readFinishedCounts,
+} from "./finished-counts.ts";
 export * from "./job-data.ts";
 export {
   backoffType,
