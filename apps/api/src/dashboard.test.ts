@@ -23,6 +23,14 @@ describe("the queues' dashboard", () => {
     expect(await page.text()).toContain("<html");
   });
 
+  it("names no host but the API's own in its page, under a policy that forbids the others", async () => {
+    const page = await api.app.request("/admin/queues", { headers: basic(adminToken) });
+    const html = await page.text();
+    expect(html).toContain("static/js/main.");
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(page.headers.get("content-security-policy")).toMatch(/default-src 'none'; script-src 'self';/);
+  });
+
   it("shows job data with encrypted fields masked, never the secret or its ciphertext", async () => {
     const password = "dashboard-canary-pw";
     const created = await api.call("POST", "/v1/jobs", {

@@ -2,7 +2,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { type QueueSet, readJobData } from "@provisioner/queue";
+import { providerQueues, type QueueSet, readJobData } from "@provisioner/queue";
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { TokenResolver } from "./auth.ts";
@@ -10,6 +10,19 @@ import type { ApiEnv } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 export const dashboardPath = "/admin/queues";
+
+/**
+ * Forbids every host but the API's own. bull-board's page has a loading placeholder styled
+ * with `style` attributes and a `<style>` element, and its React code sets inline styles:
+ * styles, unlike scripts, cannot run code, so style-src allows 'unsafe-inline' here (hashes
+ * cannot cover style attributes without 'unsafe-hashes' on every one). Scripts are 'self'
+ * only: its one inline `<script>` is a JSON data block, which CSP does not run.
+ */
+export const dashboardPolicy =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/** bull-board's page asks Google for its fonts; the dashboard uses the system's instead. */
+const withoutRemoteLinks = (html: string) => html.replaceAll(/<link\b[^>]*\bhref="https?:\/\/[^"]*"[^>]*>/g, "");
 
 /** Replaces every encrypted value with a marker: ciphertext tells an operator nothing. */
 function hideEncrypted(value: unknown): unknown {
@@ -30,7 +43,7 @@ function hideEncrypted(value: unknown): unknown {
  */
 export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: TokenResolver): void {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(dashboardPath);
-  const adapters = [...Object.values(queues.byProvider), queues.callbacks].map((queue) => {
+  const adapters = [...providerQueues(queues), queues.callbacks].map((queue) => {
     const adapter = new BullMQAdapter(queue, { readOnlyMode: true });
     adapter.setFormatter(
       "data",
@@ -64,6 +77,12 @@ export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: Toke
       );
     }
     await next();
+    c.res.headers.set("content-security-policy", dashboardPolicy);
+    if (c.res.headers.get("content-type")?.startsWith("text/html")) {
+      const headers = new Headers(c.res.headers);
+      headers.delete("content-length");
+      c.res = new Response(withoutRemoteLinks(await c.res.text()), { status: c.res.status, headers });
+    }
   });
   app.use(dashboardPath, guard);
   app.use(`${dashboardPath}/*`, guard);

@@ -106,6 +106,13 @@ describe("documentation", () => {
     const res = await api.call("GET", "/docs", { token: null });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/html/);
-    expect(await res.text()).toContain("/openapi.json");
+    expect(await res.text()).toContain("/docs/assets/swagger-ui-bundle.js");
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self';");
+    const init = await api.call("GET", "/docs/assets/init.js", { token: null });
+    expect(await init.text()).toContain('url: "/openapi.json"');
+    const bundle = await api.call("GET", "/docs/assets/swagger-ui-bundle.js", { token: null });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toMatch(/javascript/);
+    expect((await api.call("GET", "/docs/assets/package.json", { token: null })).status).toBe(404);
   });
 });

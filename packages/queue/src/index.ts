@@ -52,6 +52,7 @@ export {
   jobOptionsFor,
   openQueues,
   providerOfJobId,
+  providerQueues,
   type QueueSet,
 } from "./queues.ts";
 export {

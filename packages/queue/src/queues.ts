@@ -53,6 +53,11 @@ export function openQueues(
   };
 }
 
+/** Every queue that holds create-database jobs: what the dashboard shows and lists walk. */
+export function providerQueues(queues: QueueSet): Queue<JobData, JobResult>[] {
+  return Object.values(queues.byProvider);
+}
+
 /**
  * A job's id: the provider, then a hash of account and idempotency key. Deterministic,
  * so BullMQ itself refuses a second job for one key, atomically, however many arrive.
