@@ -11,6 +11,7 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
 import { guardJsonBody, requestLog, requireRedis, toApiError } from "./middleware.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
+import { callbackDeliveryRoutes } from "./routes/callback-deliveries.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -65,6 +66,7 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   app.route("/v1", jobRoutes(queues));
   app.route("/v1", bulkRoutes(queues));
   app.route("/v1", deadLetterRoutes(queues));
+  app.route("/v1", callbackDeliveryRoutes(queues));
   return app;
 }
 

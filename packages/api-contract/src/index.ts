@@ -18,6 +18,16 @@ export {
   maxBulkJobs,
 } from "./batches.ts";
 export {
+  type CallbackDeliveryList,
+  type CallbackDeliveryView,
+  type CallbackRetried,
+  callbackDeliveryListSchema,
+  callbackDeliveryViewSchema,
+  callbackRetriedSchema,
+  type ListCallbackDeliveriesQuery,
+  listCallbackDeliveriesQuerySchema,
+} from "./callback-deliveries.ts";
+export {
   type DeadLetterList,
   type DeadLetterView,
   deadLetterListSchema,

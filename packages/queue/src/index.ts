@@ -15,6 +15,13 @@ export {
 export { getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
+  getCallbackDelivery,
+  listFailedCallbackDeliveries,
+  NotFailedError,
+  retryCallbackDelivery,
+  shownUrl,
+} from "./callback-deliveries.ts";
+export {
   type CallbackEvent,
   type CallbackJob,
   callbackEventSchema,
