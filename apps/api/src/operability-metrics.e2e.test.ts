@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Stack, seedKnownRun, startStack } from "./stack.test-support.ts";
 import { adminToken, type Json } from "./test-support.ts";
@@ -71,16 +74,35 @@ it("lists the refused callback as a failed delivery, without the URL's query, an
   expect(JSON.stringify(list)).not.toContain("canary");
   expect(await (await stack.call("GET", `/v1/callback-deliveries/${run.failedDelivery}`)).json()).toEqual(delivery);
 
+  const failedAgain = async (before: string) => {
+    for (let i = 0; i < 200; i++) {
+      const again: Json = await (await stack.call("GET", `/v1/callback-deliveries/${run.failedDelivery}`)).json();
+      if (again.status === "failed" && again.failedAt !== before) return again;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error("the retried delivery did not fail again");
+  };
   const retried = await stack.call("POST", `/v1/callback-deliveries/${run.failedDelivery}/retry`);
   expect(retried.status).toBe(202);
-  // Refused again, so failed again, with fresh tries spent.
-  for (let i = 0; i < 200; i++) {
-    const again: Json = await (await stack.call("GET", `/v1/callback-deliveries/${run.failedDelivery}`)).json();
-    if (again.status === "failed" && again.failedAt !== delivery.failedAt) break;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  const after: Json = await (await stack.call("GET", `/v1/callback-deliveries/${run.failedDelivery}`)).json();
-  expect(after).toMatchObject({ status: "failed", attemptsMade: 1 });
-  expect(after.failedAt).not.toBe(delivery.failedAt);
+  // Refused again, so failed again, having spent no more tries than the first time: fresh ones.
+  const after = await failedAgain(delivery.failedAt);
+  expect(after).toMatchObject({ status: "failed", attemptsMade: delivery.attemptsMade, lastError: delivery.lastError });
   expect((await stack.call("GET", "/v1/callback-deliveries/nope-g0")).status).toBe(404);
+  const reader = await stack.call("POST", `/v1/callback-deliveries/${run.failedDelivery}/retry`, undefined, "reader");
+  expect(reader.status).toBe(403);
+
+  // The same through the command line, a real process.
+  const listed = await cli("callbacks", "list");
+  expect(listed.stdout).toContain(run.failedDelivery);
+  expect(listed.stdout).toContain(`${stack.receiverUrl}/gone`);
+  expect(listed.stdout).not.toContain("canary");
+  const cliRetry = await cli("callbacks", "retry", run.failedDelivery);
+  expect(cliRetry.stdout).toContain(`queued callback ${run.failedDelivery}`);
+  await failedAgain(after.failedAt);
 });
+
+const cliMain = fileURLToPath(new URL("../../cli/src/main.ts", import.meta.url));
+const cli = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [cliMain, ...args], {
+    env: { PATH: process.env.PATH, PROVISIONER_API_URL: stack.apiUrl, PROVISIONER_TOKEN: adminToken },
+  });

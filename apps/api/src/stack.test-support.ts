@@ -21,6 +21,7 @@ import {
   bridgeportInput,
   type Json,
   jsonRequest,
+  readerToken,
   redisUrl,
   sandboxConfig,
   silentLogger,
@@ -42,7 +43,8 @@ export interface Stack {
   /** Takes notices to `/ok`; refuses those to `/gone` with a 410. */
   receiverUrl: string;
   queues: QueueSet;
-  call(method: string, path: string, body?: unknown): Promise<Response>;
+  /** A JSON request with the admin token, or the `jobs:read`-only one. */
+  call(method: string, path: string, body?: unknown, as?: "admin" | "reader"): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -86,8 +88,8 @@ export async function startStack(): Promise<Stack> {
     workerSets.push({ connection, queues: workerQueues, running, metrics });
   }
 
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${apiUrl}${path}`, jsonRequest(method, body, adminToken) as RequestInit);
+  const call = (method: string, path: string, body?: unknown, as: "admin" | "reader" = "admin") =>
+    fetch(`${apiUrl}${path}`, jsonRequest(method, body, as === "admin" ? adminToken : readerToken));
   return {
     apiUrl,
     workerMetricsUrls: workerSets.map(

@@ -6,6 +6,9 @@ import {
   attemptErrorSchema,
   batchViewSchema,
   bulkResponseSchema,
+  callbackDeliveryListSchema,
+  callbackDeliveryViewSchema,
+  callbackRetriedSchema,
   deadLetterListSchema,
   deadLetterViewSchema,
   errorEnvelopeSchema,
@@ -54,6 +57,13 @@ export type BulkResponse = z.output<typeof bulkAnswer>;
 
 export const batchAnswer = batchViewSchema.loose();
 export type BatchView = z.output<typeof batchAnswer>;
+
+export const callbackDeliveryAnswer = callbackDeliveryViewSchema.extend({ event: z.string() }).loose();
+export type CallbackDeliveryView = z.output<typeof callbackDeliveryAnswer>;
+export const callbackDeliveryListAnswer = callbackDeliveryListSchema
+  .extend({ deliveries: z.array(callbackDeliveryAnswer) })
+  .loose();
+export const callbackRetriedAnswer = callbackRetriedSchema.loose();
 
 export const replayedAnswer = replayedSchema.loose();
 export const replayedManyAnswer = replayedManySchema.loose();

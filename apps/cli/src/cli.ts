@@ -1,5 +1,6 @@
 import { createApiClient } from "./client.ts";
 import { bulkCommand } from "./commands/bulk.ts";
+import { callbacksListCommand, callbacksRetryCommand } from "./commands/callbacks.ts";
 import type { Command } from "./commands/command.ts";
 import { dlqListCommand, dlqPurgeCommand, dlqReplayCommand, dlqShowCommand } from "./commands/dlq.ts";
 import { jobsGetCommand } from "./commands/jobs.ts";
@@ -14,6 +15,8 @@ export const commands: readonly Command[] = [
   dlqShowCommand,
   dlqReplayCommand,
   dlqPurgeCommand,
+  callbacksListCommand,
+  callbacksRetryCommand,
 ];
 
 const name = (command: Command) => command.path.join(" ");

@@ -6,6 +6,8 @@ import {
   type BulkResponse,
   batchAnswer,
   bulkAnswer,
+  callbackDeliveryListAnswer,
+  callbackRetriedAnswer,
   type DeadLetterList,
   type DeadLetterView,
   deadLetterAnswer,
@@ -128,6 +130,21 @@ export function createApiClient({ url, token, timeoutMs = 30_000, retry = {}, si
         schema: replayedManyAnswer,
         repeatable: true,
       }),
+    listFailedCallbacks: (query: { cursor?: string | undefined; limit: number }) =>
+      send({
+        method: "GET",
+        path: `/v1/callback-deliveries${queryString({ status: "failed", ...query })}`,
+        schema: callbackDeliveryListAnswer,
+        repeatable: true,
+      }),
+    /** A resend after a lost answer finds the delivery pending again and answers 409 CONFLICT: it is sent once. */
+    retryCallback: (deliveryId: string) =>
+      send({
+        method: "POST",
+        path: `/v1/callback-deliveries/${id(deliveryId)}/retry`,
+        schema: callbackRetriedAnswer,
+        repeatable: true,
+      }),
     /** False when it was already gone (a resend, or someone else discarded it). */
     async discardDeadLetter(jobId: string): Promise<boolean> {
       try {
@@ -141,7 +158,7 @@ export function createApiClient({ url, token, timeoutMs = 30_000, retry = {}, si
   };
 }
 
-function queryString(query: ListDeadLettersQuery): string {
+function queryString(query: Record<string, string | number | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
   const text = params.toString();
