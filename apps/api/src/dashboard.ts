@@ -2,7 +2,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { providerQueues, type QueueSet, readJobData } from "@provisioner/queue";
+import { providerQueues, type QueueSet, readJobData, shownUrl } from "@provisioner/queue";
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { TokenResolver } from "./auth.ts";
@@ -34,6 +34,13 @@ function hideEncrypted(value: unknown): unknown {
   return value;
 }
 
+/** A callback URL as it may be shown: its query (often a token), fragment and credentials dropped. */
+function withShownUrl(data: unknown, field: string): unknown {
+  if (typeof data !== "object" || data === null) return data;
+  const url = (data as Record<string, unknown>)[field];
+  return typeof url === "string" ? { ...data, [field]: shownUrl(url) } : data;
+}
+
 /**
  * The queues' dashboard (bull-board), read-only: replays and discards go through the API,
  * which gives a replay its new life (data, key, index). A provider queue's failed tab is its
@@ -48,8 +55,9 @@ export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: Toke
     adapter.setFormatter(
       "data",
       queue === queues.callbacks
-        ? hideEncrypted
-        : (data: unknown) => hideEncrypted(readJobData({ queueName: queue.name, data }).data),
+        ? (data: unknown) => hideEncrypted(withShownUrl(data, "url"))
+        : (data: unknown) =>
+            hideEncrypted(withShownUrl(readJobData({ queueName: queue.name, data }).data, "callbackUrl")),
     );
     adapter.setFormatter("returnValue", hideEncrypted);
     adapter.setFormatter("progress", hideEncrypted);
