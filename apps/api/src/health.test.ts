@@ -93,6 +93,9 @@ describe("documentation", () => {
         "POST /v1/dead-letters/{id}/replay",
         "POST /v1/dead-letters/replay",
         "POST /v1/events/{source}",
+        "GET /v1/callback-deliveries",
+        "GET /v1/callback-deliveries/{id}",
+        "POST /v1/callback-deliveries/{id}/retry",
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });

@@ -41,9 +41,11 @@ function toView(job: Job<CallbackJob>, state: string): CallbackDeliveryView {
 }
 
 export async function getCallbackDelivery(queues: QueueSet, id: string): Promise<CallbackDeliveryView | undefined> {
+  // The state first: a job read after it is at least as new, so a failed one shows its failure.
+  const state = await queues.callbacks.getJobState(id);
   const job = await queues.callbacks.getJob(id);
-  if (!job) return undefined;
-  return toView(job, await job.getState());
+  if (!job || state === "unknown") return undefined;
+  return toView(job, state);
 }
 
 const encodeCursor = (score: number, id: string) =>
