@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
 import { sandboxProviderEnv } from "@provisioner/sandbox";
-import type { Redis } from "ioredis";
 import { type App, createApp } from "./app.ts";
 import { staticTokenResolver } from "./auth.ts";
 import { scopes } from "./identity.ts";
@@ -60,7 +60,7 @@ export const silentLogger = createLogger({ level: "silent" });
 export interface TestApi {
   app: App;
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   /** A JSON request with the admin token unless `token` (or `null` for none) says otherwise. */
   call(
     method: string,
@@ -71,7 +71,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function waitUntilReady(connection: Redis): Promise<void> {
+export async function waitUntilReady(connection: RedisConnection): Promise<void> {
   if (connection.status === "ready") return;
   await new Promise((resolve) => connection.once("ready", resolve));
 }

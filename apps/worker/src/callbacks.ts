@@ -1,6 +1,6 @@
+import type { RedisConnection } from "@provisioner/queue";
 import { type CallbackJob, callbackJobSchema, callbackQueueName, type QueueSet } from "@provisioner/queue";
 import { DelayedError, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
 import { fetch } from "undici";
@@ -8,7 +8,7 @@ import { addressRefusal, createCallbackAgent } from "./callback-transport.ts";
 
 export interface CallbackWorkerOptions {
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   /** `whsec_…`: signs each notice with Standard Webhooks headers. Without it notices go unsigned. */
   signingSecret?: string | undefined;

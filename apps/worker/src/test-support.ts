@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProviderName } from "@provisioner/provider-client";
+import type { RedisConnection } from "@provisioner/queue";
 import {
   createRedisConnection,
   deleteKeysWithPrefix,
@@ -16,7 +17,6 @@ import {
   type UnvalidatedRequest,
 } from "@provisioner/queue";
 import { sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { type RunningWorkers, startWorkers, type WorkerTuning } from "./workers.ts";
 
@@ -34,7 +34,7 @@ export const fastProviderSettings = {
 export interface Harness {
   sandbox: Awaited<ReturnType<typeof startSandbox>>;
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   /** Environment a separate worker process needs to join this harness. */
   env: Record<string, string>;
   workers: RunningWorkers | undefined;

@@ -5,6 +5,7 @@ import {
   type ProviderName,
   providerNames,
 } from "@provisioner/provider-client";
+import type { RedisConnection } from "@provisioner/queue";
 import {
   attemptRecordOf,
   backoffType,
@@ -14,7 +15,6 @@ import {
   readJobData,
 } from "@provisioner/queue";
 import { Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { fullJitterDelay } from "./backoff.ts";
 import { startCallbackWorker } from "./callbacks.ts";
@@ -36,7 +36,7 @@ export interface WorkerTuning {
 
 export interface StartWorkersOptions {
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   /** Only these providers; default every provider with at least one account. */
   providers?: readonly ProviderName[] | undefined;
