@@ -13,6 +13,8 @@ export interface RedisCluster {
   /** Seed nodes, as `REDIS_CLUSTER_NODES` takes them: `127.0.0.1:port,...`. */
   readonly nodes: string;
   readonly ports: readonly number[];
+  /** The index of the master that holds `key`'s slot. */
+  masterOf(key: string): Promise<number>;
   /** Stops master `index` (SHUTDOWN: its append-only file is flushed). Its slots go down. */
   stopMaster(index: number): Promise<void>;
   /** Starts master `index` again from its directory (AOF, nodes.conf) and waits for `cluster_state:ok`. */
@@ -102,6 +104,16 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
     nodes: ports.map((port) => `127.0.0.1:${port}`).join(","),
     ports,
     stopMaster,
+    async masterOf(key) {
+      const slot = Number(await cli(ports[0] ?? 0, "cluster", "keyslot", key));
+      const ranges = (await cli(ports[0] ?? 0, "--json", "cluster", "slots")).trim();
+      const owner = (JSON.parse(ranges) as [number, number, [string, number]][]).find(
+        ([from, to]) => slot >= from && slot <= to,
+      );
+      const index = ports.indexOf(owner?.[2][1] ?? -1);
+      if (index < 0) throw new Error(`no master holds slot ${slot}`);
+      return index;
+    },
     async startMaster(index) {
       await startMaster(index);
       await allOk();
