@@ -37,7 +37,7 @@ export function testConfig(prefix = `test-${randomUUID()}`) {
  * A config whose accounts are a running sandbox, with fast retries (two attempts, tens of
  * milliseconds apart), for tests that run workers against it.
  */
-export function sandboxConfig(sandboxUrl: string, prefix: string) {
+export function sandboxConfig(sandboxUrl: string, prefix: string, env: Record<string, string> = {}) {
   const configPath = join(mkdtempSync(join(tmpdir(), "provisioner-test-")), "config.json");
   const fast = { attempts: 2, backoff: { baseMs: 20, capMs: 50 }, timeoutMs: 2_000 };
   writeFileSync(configPath, JSON.stringify({ providers: { artie: fast, bridgeport: fast, prisma: fast } }));
@@ -47,6 +47,7 @@ export function sandboxConfig(sandboxUrl: string, prefix: string) {
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...sandboxProviderEnv(sandboxUrl),
+    ...env,
   });
 }
 
