@@ -48,7 +48,7 @@ export function isRedisUnavailable(error: unknown): boolean {
   return (
     error.name === "MaxRetriesPerRequestError" ||
     error.name === "ClusterAllFailedError" ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|connect ETIMEDOUT|LOADING|READONLY|Connection timeout|Command timed out|CLUSTERDOWN|TRYAGAIN|MOVED|ASK |Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|Cluster isn't ready/i.test(
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|connect ETIMEDOUT|LOADING|READONLY|Connection timeout|Command timed out|CLUSTERDOWN|TRYAGAIN|MOVED|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|Cluster isn't ready/i.test(
       error.message,
     )
   );
