@@ -89,6 +89,12 @@ async function waitForStatus(id: string, status: string, timeoutMs = 20_000): Pr
   }
 }
 
+const bulkOf = (count: number, name: string) =>
+  Array.from({ length: count }, () => ({
+    provider: "bridgeport",
+    input: bridgeportInput(`${name}_${randomUUID().slice(0, 8)}`),
+  }));
+
 describe("the API on a Redis Cluster", () => {
   it("is ready, on an ioredis Cluster connection", async () => {
     expect(apiConnection.isCluster).toBe(true);
@@ -192,6 +198,8 @@ describe("the API on a Redis Cluster", () => {
     };
     for (let i = 0; i < 20; i++) await submit();
 
+    // A bulk in flight when the master goes: its MULTI meets the restart.
+    const inflight = call("POST", "/v1/jobs/bulk", { jobs: bulkOf(1_000, "inflight") });
     await cluster.stopMaster(master);
     // Submissions keep arriving while the slots are down.
     const down = Date.now();
@@ -209,6 +217,14 @@ describe("the API on a Redis Cluster", () => {
       if (Date.now() - up > 15_000) throw new Error("the API never became ready again");
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const interrupted = await inflight;
+    if (interrupted.status === 202)
+      accepted.push(...((await interrupted.json()) as Json).jobs.map((job: Json) => job.id));
+    else expect(interrupted.status).toBe(503);
+    // A bulk runs one script many times in one MULTI, on a master whose script cache is empty.
+    const bulk = await call("POST", "/v1/jobs/bulk", { jobs: bulkOf(20, "after") });
+    expect(bulk.status).toBe(202);
+    accepted.push(...((await bulk.json()) as Json).jobs.map((job: Json) => job.id));
     for (let i = 0; i < 5; i++) await submit();
 
     expect(unavailable.every(({ code, retryAfter }) => code === "REDIS_UNAVAILABLE" && Number(retryAfter) > 0)).toBe(

@@ -28,7 +28,7 @@ export function createRedisConnection(target: RedisTarget, role: "worker" | "api
       ...(role === "api" ? { enableOfflineQueue: false } : {}),
     });
   }
-  return new Cluster([...target], {
+  const cluster = new Cluster([...target], {
     enableReadyCheck: true,
     clusterRetryStrategy: retryStrategy,
     enableOfflineQueue: role === "worker",
@@ -37,6 +37,20 @@ export function createRedisConnection(target: RedisTarget, role: "worker" | "api
     retryDelayOnTryAgain: 200,
     redisOptions: { connectTimeout: 5_000, ...perNode },
   });
+  cluster.on("+node", (node: Redis) => node.on("ready", () => loadScripts(cluster, node)));
+  return cluster;
+}
+
+/**
+ * Loads every Lua script the client knows (BullMQ's and ours) into a node that has just
+ * (re)connected. A restarted master's script cache is empty, and ioredis sends a script
+ * as EVAL only the first time per socket, even when that EVAL sat in a MULTI that was
+ * aborted (a transaction cut by the restart): from then on its EVALSHAs inside MULTIs fail
+ * with NOSCRIPT, and every bulk submission failed until the API restarted (seen in chaos).
+ */
+function loadScripts(cluster: Cluster, node: Redis): void {
+  const scripts = Object.values(cluster.scriptsSet as Record<string, { lua: string }>);
+  for (const { lua } of scripts) node.script("LOAD", lua).catch(() => {});
 }
 
 /**
