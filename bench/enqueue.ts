@@ -3,9 +3,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues } from "@provisioner/queue";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { createApp } from "../apps/api/src/app.ts";
 import { singleTokenResolver } from "../apps/api/src/auth.ts";
@@ -38,7 +38,10 @@ export async function benchEnqueue(options: { batchSize: number; batches: number
   }
 }
 
-async function bareAddBulk(options: { batchSize: number; batches: number }, connection: Redis): Promise<Result> {
+async function bareAddBulk(
+  options: { batchSize: number; batches: number },
+  connection: RedisConnection,
+): Promise<Result> {
   const prefix = `bench-bare-${randomUUID().slice(0, 8)}`;
   const queue = new Queue("bridgeport", { connection, prefix });
   const started = performance.now();

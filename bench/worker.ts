@@ -1,6 +1,7 @@
 // Worker throughput against the sandbox at zero latency, beside a bare BullMQ worker that
 // makes the same HTTP call, on the same Redis, in the same run.
 import { randomBytes, randomUUID } from "node:crypto";
+import type { RedisConnection } from "@provisioner/queue";
 import {
   createRedisConnection,
   deleteKeysWithPrefix,
@@ -12,7 +13,6 @@ import {
 import { defaultSandboxTokens, sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
 import { startWorkers } from "@provisioner/worker";
 import { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { median, type Result, waitForCompleted } from "./support.ts";
 
@@ -45,7 +45,11 @@ const bodyFor = (i: number) => ({
   password: "bench-secret",
 });
 
-async function bareWorker(options: { jobs: number; concurrency: number }, sandboxUrl: string, connection: Redis) {
+async function bareWorker(
+  options: { jobs: number; concurrency: number },
+  sandboxUrl: string,
+  connection: RedisConnection,
+) {
   const prefix = `bench-bare-${randomUUID().slice(0, 8)}`;
   const queue = new Queue("bridgeport", { connection, prefix });
   await queue.addBulk(Array.from({ length: options.jobs }, (_, i) => ({ name: "create-database", data: bodyFor(i) })));
@@ -78,7 +82,7 @@ async function bareWorker(options: { jobs: number; concurrency: number }, sandbo
 async function provisionerWorker(
   options: { jobs: number; concurrency: number; redisUrl: string },
   sandboxUrl: string,
-  connection: Redis,
+  connection: RedisConnection,
 ) {
   const prefix = `bench-ours-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({

@@ -1,5 +1,5 @@
-// `npm start`: the whole stack on one machine (SPEC section 2). Redis from REDIS_URL, or a
-// private redis-server with append-only persistence under .data/; the sandbox provider;
+// `npm start`: the whole stack on one machine (SPEC section 2). Redis from REDIS_CLUSTER_NODES
+// or REDIS_URL, or a private redis-server with append-only persistence under .data/; the sandbox provider;
 // a worker; the API. Every provider URL points at the sandbox unless already set.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,6 +17,8 @@ const dataDir = join(root, ".data");
 const settings = z
   .object({
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+    // A cluster is the operator's to run; the API and the worker read it from the environment.
+    REDIS_CLUSTER_NODES: z.string().optional(),
     PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
     SANDBOX_PORT: z.coerce.number().int().min(1).max(65_535).default(4010),
     API_TOKEN: z.string().min(1).optional(),
@@ -48,7 +50,7 @@ function devSecrets(): { apiToken: string; encryptionKey: string } {
   return secrets;
 }
 
-await ensureRedis(redisUrl, dataDir);
+if (settings.REDIS_CLUSTER_NODES === undefined) await ensureRedis(redisUrl, dataDir);
 const secrets = devSecrets();
 const env: NodeJS.ProcessEnv = {
   ...providerDefaults,

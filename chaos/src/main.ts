@@ -7,7 +7,7 @@ import { hasRedisServer } from "./redis.ts";
 import { runChaos } from "./run.ts";
 
 const usage = `usage: npm run chaos -- [--jobs N] [--bulk-size N] [--doomed-share F] [--chaos-seconds S]
-                        [--kill-every-seconds S] [--settle-seconds S] [--keep]`;
+                        [--kill-every-seconds S] [--settle-seconds S] [--cluster] [--keep]`;
 
 const flagsSchema = z
   .object({
@@ -17,6 +17,7 @@ const flagsSchema = z
     "chaos-seconds": z.coerce.number().optional(),
     "kill-every-seconds": z.coerce.number().optional(),
     "settle-seconds": z.coerce.number().optional(),
+    cluster: z.boolean().optional(),
     keep: z.boolean().optional(),
   })
   .transform((flags) => {
@@ -31,6 +32,7 @@ const flagsSchema = z
       ...("value" in chaos ? { chaosMs: chaos.value } : {}),
       ...("value" in killEvery ? { killEveryMs: killEvery.value } : {}),
       ...("value" in settle ? { settleMs: settle.value } : {}),
+      ...(flags.cluster === undefined ? {} : { cluster: flags.cluster }),
       ...(flags.keep === undefined ? {} : { keep: flags.keep }),
     };
   });
@@ -45,6 +47,7 @@ function parseOptions() {
         "chaos-seconds": { type: "string" },
         "kill-every-seconds": { type: "string" },
         "settle-seconds": { type: "string" },
+        cluster: { type: "boolean" },
         keep: { type: "boolean" },
       },
       strict: true,

@@ -24,6 +24,8 @@ export const chaosOptionsSchema = z
     settleMs: z.number().int().min(1_000).default(180_000),
     /** A progress line this often. Default 3 s. */
     progressEveryMs: z.number().int().min(100).default(3_000),
+    /** Run on a three-master Redis Cluster it starts itself; the Redis restart restarts one master. Default false. */
+    cluster: z.boolean().default(false),
     /** Keep the run's directory (logs, Redis files) instead of deleting it. Default false. */
     keep: z.boolean().default(false),
   })

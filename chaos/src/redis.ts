@@ -1,18 +1,27 @@
 // The run's own Redis: a redis-server child on a free port with its append-only file in the
-// run's directory. Never the machine's Redis.
+// run's directory, or (`--cluster`) a three-master Redis Cluster. Never the machine's Redis.
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { startRedisCluster } from "@provisioner/testing";
 import { Redis } from "ioredis";
 import { type Child, freePort, type ProcessGroup } from "./processes.ts";
 
 export interface PrivateRedis {
-  readonly url: string;
+  /** Where it listens, for the log. */
+  readonly describe: string;
+  /** What the API and the workers are given to reach it: REDIS_URL or REDIS_CLUSTER_NODES. */
+  readonly env: Record<string, string>;
+  /** The key prefix: on a cluster a hash tag, so that every key lies in one slot. */
+  readonly prefix: string;
   /**
    * Graceful `SHUTDOWN` (Redis fsyncs the append-only file and exits 0), then the same
-   * server again on the same port and directory. Resolves with how long it was down.
+   * server again on the same port and directory. Resolves with how long it was down. On a
+   * cluster: the master that holds the run's keys, until every node says `cluster_state:ok`.
    */
   restart(): Promise<number>;
+  /** Stops what the process group does not: the cluster's masters. */
+  stop(): Promise<void>;
 }
 
 /** Whether a `redis-server` binary is on the PATH. */
@@ -50,7 +59,10 @@ export async function startPrivateRedis(group: ProcessGroup, runDir: string): Pr
 
   let current = await start();
   return {
-    url,
+    describe: url,
+    env: { REDIS_URL: url },
+    prefix: "chaos",
+    async stop() {},
     async restart() {
       const client = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
       client.on("error", () => {});
@@ -62,6 +74,28 @@ export async function startPrivateRedis(group: ProcessGroup, runDir: string): Pr
       const exit = await current.exited;
       if (exit.code !== 0) throw new Error(`redis-server did not shut down cleanly: ${exit.code ?? exit.signal}`);
       current = await start();
+      return performance.now() - down;
+    },
+  };
+}
+
+/**
+ * Three masters in cluster mode (append-only, fsync on every write), made with
+ * `redis-cli --cluster create` by the test harness; a restart restarts the master that
+ * holds the run's slot.
+ */
+export async function startClusterRedis(): Promise<PrivateRedis> {
+  const cluster = await startRedisCluster();
+  const prefix = "{chaos}";
+  return {
+    describe: `cluster ${cluster.nodes}`,
+    env: { REDIS_CLUSTER_NODES: cluster.nodes },
+    prefix,
+    stop: () => cluster.stop(),
+    async restart() {
+      const master = await cluster.masterOf(prefix);
+      const down = performance.now();
+      await cluster.restartMaster(master);
       return performance.now() - down;
     },
   };

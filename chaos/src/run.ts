@@ -13,6 +13,7 @@ import { planJobs, prismaProject } from "./jobs.ts";
 import { type ChaosOptions, timelineOf } from "./options.ts";
 import { createProcessGroup } from "./processes.ts";
 import { reportProgress, waitUntilSettled } from "./progress.ts";
+import { type PrivateRedis, startClusterRedis, startPrivateRedis } from "./redis.ts";
 import { startStack } from "./stack.ts";
 import { submitAll } from "./submit.ts";
 import { seconds } from "./time.ts";
@@ -46,11 +47,13 @@ export async function runChaos(
       throw error;
     });
 
+  let redis: PrivateRedis | undefined;
   try {
     const timeline = timelineOf(options);
     log(`chaos ${runId}: ${options.jobs} jobs, ${seconds(options.chaosMs)} of faults; logs in ${runDir}`);
-    const { redis, sandbox, api, env, pool } = await startStack(group, runDir, options.graceMs);
-    log(`started redis ${redis.url}, sandbox ${sandbox.url}, api ${api.url}, ${pool.live().length} workers`);
+    redis = options.cluster ? await startClusterRedis() : await startPrivateRedis(group, runDir);
+    const { sandbox, api, env, pool } = await startStack(group, runDir, options.graceMs, redis);
+    log(`started redis ${redis.describe}, sandbox ${sandbox.url}, api ${api.url}, ${pool.live().length} workers`);
 
     const client = createApiClient(api.url, env.apiToken, stop);
     const jobs = planJobs(runId, options.jobs, options.doomedShare);
@@ -108,6 +111,7 @@ export async function runChaos(
   } finally {
     // Workers may die at once; the API and the sandbox get a SIGTERM, Redis its graceful stop.
     await group.stopAll({ kill: (child) => child.name.startsWith("worker-") });
+    await redis?.stop();
     if (options.keep) log(`kept ${runDir}`);
     else rmSync(runDir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sandboxProviderEnv } from "@provisioner/sandbox";
 import { type Child, freePort, type ProcessGroup } from "./processes.ts";
+import type { PrivateRedis } from "./redis.ts";
 
 /** Each package's `src/index.ts`; its process entry sits beside it. */
 const entry = (pkg: string, file: string) => fileURLToPath(new URL(file, import.meta.resolve(pkg)));
@@ -34,7 +35,12 @@ export interface StackEnv {
   worker: Record<string, string>;
 }
 
-export function stackEnv(options: { runDir: string; redisUrl: string; sandboxUrl: string; graceMs: number }): StackEnv {
+export function stackEnv(options: {
+  runDir: string;
+  redis: Pick<PrivateRedis, "env" | "prefix">;
+  sandboxUrl: string;
+  graceMs: number;
+}): StackEnv {
   const configPath = join(options.runDir, "provisioner.json");
   writeFileSync(
     configPath,
@@ -47,8 +53,8 @@ export function stackEnv(options: { runDir: string; redisUrl: string; sandboxUrl
     common: {
       PATH: process.env.PATH ?? "",
       LOG_LEVEL: "info",
-      REDIS_URL: options.redisUrl,
-      QUEUE_PREFIX: "chaos",
+      ...options.redis.env,
+      QUEUE_PREFIX: options.redis.prefix,
       PROVISIONER_CONFIG: configPath,
       PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       ...sandboxProviderEnv(options.sandboxUrl),

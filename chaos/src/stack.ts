@@ -1,6 +1,6 @@
 // The whole stack a run disrupts: Redis, the sandbox, the API and a pool of workers.
 import type { ProcessGroup } from "./processes.ts";
-import { type PrivateRedis, startPrivateRedis } from "./redis.ts";
+import type { PrivateRedis } from "./redis.ts";
 import { type Service, type StackEnv, stackEnv, startApiProcess, startSandboxProcess } from "./services.ts";
 import { createWorkerPool, type WorkerPool } from "./workers.ts";
 
@@ -12,11 +12,15 @@ export interface Stack {
   pool: WorkerPool;
 }
 
-/** Redis, the sandbox, the API and two workers, each ready before the next starts. */
-export async function startStack(group: ProcessGroup, runDir: string, graceMs: number): Promise<Stack> {
-  const redis = await startPrivateRedis(group, runDir);
+/** The sandbox, the API and two workers on `redis`, each ready before the next starts. */
+export async function startStack(
+  group: ProcessGroup,
+  runDir: string,
+  graceMs: number,
+  redis: PrivateRedis,
+): Promise<Stack> {
   const sandbox = await startSandboxProcess(group);
-  const env = stackEnv({ runDir, redisUrl: redis.url, sandboxUrl: sandbox.url, graceMs });
+  const env = stackEnv({ runDir, redis, sandboxUrl: sandbox.url, graceMs });
   const api = await startApiProcess(group, env);
   const pool = createWorkerPool(group, env, 2, graceMs);
   await pool.fill();

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, openQueues, type QueueSet } from "@provisioner/queue";
 import { type RunningSandbox, startSandbox } from "@provisioner/sandbox";
 import { createLogger as createWorkerLogger, type RunningWorkers, startWorkers } from "@provisioner/worker";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type App, createApp } from "./app.ts";
 import {
@@ -19,8 +19,8 @@ import {
 // The whole path: the API, workers that really call the sandbox, and a worker restart.
 const prefix = `test-discard-${randomUUID().slice(0, 8)}`;
 let sandbox: RunningSandbox;
-let apiConnection: Redis;
-let workerConnection: Redis;
+let apiConnection: RedisConnection;
+let workerConnection: RedisConnection;
 let apiQueues: QueueSet;
 let workerQueues: QueueSet;
 let workers: RunningWorkers;

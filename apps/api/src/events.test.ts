@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, openQueues, type QueueSet } from "@provisioner/queue";
-import type { Redis } from "ioredis";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "./app.ts";
@@ -15,7 +15,7 @@ import {
 } from "./test-support.ts";
 
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
-let connection: Redis;
+let connection: RedisConnection;
 let queues: QueueSet;
 let app: App;
 

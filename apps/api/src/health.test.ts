@@ -1,5 +1,5 @@
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, openQueues, type QueueSet } from "@provisioner/queue";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "./app.ts";
 import {
@@ -31,7 +31,7 @@ describe("health", () => {
 });
 
 describe("when Redis is unreachable", () => {
-  let connection: Redis;
+  let connection: RedisConnection;
   let queues: QueueSet;
   let app: App;
   beforeAll(() => {

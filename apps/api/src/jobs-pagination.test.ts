@@ -1,4 +1,5 @@
 import { type ProviderName, parseProviderRequest, providerNames } from "@provisioner/provider-client";
+import type { RedisConnection } from "@provisioner/queue";
 import {
   createRedisConnection,
   deleteKeysWithPrefix,
@@ -11,12 +12,11 @@ import {
 } from "@provisioner/queue";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import fc from "fast-check";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Json, redisUrl, startTestApi, type TestApi } from "./test-support.ts";
 
 let api: TestApi;
-let workerConnection: Redis;
+let workerConnection: RedisConnection;
 beforeAll(async () => {
   api = await startTestApi();
   workerConnection = createRedisConnection(redisUrl, "worker");

@@ -1,6 +1,6 @@
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, openQueues, type QueueSet } from "@provisioner/queue";
 import { UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
 import {
@@ -118,7 +118,7 @@ describe("GET /metrics", () => {
 });
 
 describe("GET /metrics while Redis is unreachable", () => {
-  let connection: Redis;
+  let connection: RedisConnection;
   let queues: QueueSet;
   beforeAll(() => {
     connection = createRedisConnection("redis://127.0.0.1:1", "api"); // nothing listens on port 1

@@ -1,6 +1,6 @@
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, openQueues, type QueueSet } from "@provisioner/queue";
 import { type PrivateRedis, startPrivateRedis } from "@provisioner/testing";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type App, createApp } from "./app.ts";
 import {
@@ -14,7 +14,7 @@ import {
 } from "./test-support.ts";
 
 let redis: PrivateRedis;
-let connection: Redis;
+let connection: RedisConnection;
 let queues: QueueSet;
 let app: App;
 

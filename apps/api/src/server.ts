@@ -25,7 +25,7 @@ function load() {
 
 const { settings, config } = load();
 const logger = createLogger({ level: settings.LOG_LEVEL });
-const connection = createRedisConnection(config.redisUrl, "api");
+const connection = createRedisConnection(config.redis, "api");
 const queues = openQueues(config, connection);
 
 // Requests answer 503 while Redis is down; the log says so once per outage.

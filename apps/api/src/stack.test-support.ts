@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, openQueues, type QueueSet } from "@provisioner/queue";
 import { type RunningSandbox, startSandbox } from "@provisioner/sandbox";
 import {
@@ -14,7 +15,6 @@ import {
   serveMetrics,
   startWorkers,
 } from "@provisioner/worker";
-import type { Redis } from "ioredis";
 import { createApp } from "./app.ts";
 import {
   adminToken,
@@ -73,7 +73,7 @@ export async function startStack(): Promise<Stack> {
   await new Promise((resolve) => api.once("listening", resolve));
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-  const workerSets: { connection: Redis; queues: QueueSet; running: RunningWorkers; metrics: Server }[] = [];
+  const workerSets: { connection: RedisConnection; queues: QueueSet; running: RunningWorkers; metrics: Server }[] = [];
   for (let i = 0; i < 2; i++) {
     const connection = createRedisConnection(redisUrl, "worker");
     const workerQueues = openQueues(config, connection);

@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
 import { sandboxProviderEnv } from "@provisioner/sandbox";
-import type { Redis } from "ioredis";
 import { type App, createApp } from "./app.ts";
 import { staticTokenResolver } from "./auth.ts";
 import { scopes } from "./identity.ts";
@@ -37,7 +37,7 @@ export function testConfig(prefix = `test-${randomUUID()}`) {
  * A config whose accounts are a running sandbox, with fast retries (two attempts, tens of
  * milliseconds apart), for tests that run workers against it.
  */
-export function sandboxConfig(sandboxUrl: string, prefix: string) {
+export function sandboxConfig(sandboxUrl: string, prefix: string, env: Record<string, string> = {}) {
   const configPath = join(mkdtempSync(join(tmpdir(), "provisioner-test-")), "config.json");
   const fast = { attempts: 2, backoff: { baseMs: 20, capMs: 50 }, timeoutMs: 2_000 };
   writeFileSync(configPath, JSON.stringify({ providers: { artie: fast, bridgeport: fast, prisma: fast } }));
@@ -47,6 +47,7 @@ export function sandboxConfig(sandboxUrl: string, prefix: string) {
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...sandboxProviderEnv(sandboxUrl),
+    ...env,
   });
 }
 
@@ -60,7 +61,7 @@ export const silentLogger = createLogger({ level: "silent" });
 export interface TestApi {
   app: App;
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   /** A JSON request with the admin token unless `token` (or `null` for none) says otherwise. */
   call(
     method: string,
@@ -71,7 +72,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function waitUntilReady(connection: Redis): Promise<void> {
+export async function waitUntilReady(connection: RedisConnection): Promise<void> {
   if (connection.status === "ready") return;
   await new Promise((resolve) => connection.once("ready", resolve));
 }

@@ -1,6 +1,6 @@
+import type { RedisConnection } from "@provisioner/queue";
 import { type CallbackJob, callbackJobSchema, callbackQueueName, type QueueSet } from "@provisioner/queue";
 import { DelayedError, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
 import { fetch } from "undici";
@@ -9,7 +9,7 @@ import type { WorkerMetrics } from "./metrics.ts";
 
 export interface CallbackWorkerOptions {
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "callbackDeliveries">;
   /** `whsec_…`: signs each notice with Standard Webhooks headers. Without it notices go unsigned. */

@@ -28,7 +28,7 @@ try {
 }
 
 const logger = createLogger(env.data.LOG_LEVEL);
-const connection = createRedisConnection(config.redisUrl, "worker");
+const connection = createRedisConnection(config.redis, "worker");
 const queues = openQueues(config, connection);
 
 // Workers ride out a Redis restart (their connection retries forever); the log says so once per outage.

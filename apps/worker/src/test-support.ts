@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProviderName } from "@provisioner/provider-client";
+import type { RedisConnection } from "@provisioner/queue";
 import {
   createRedisConnection,
   deleteKeysWithPrefix,
@@ -16,7 +17,6 @@ import {
   type UnvalidatedRequest,
 } from "@provisioner/queue";
 import { sandboxProviderEnv, startSandbox } from "@provisioner/sandbox";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { type RunningWorkers, startWorkers, type WorkerTuning } from "./workers.ts";
 
@@ -34,7 +34,7 @@ export const fastProviderSettings = {
 export interface Harness {
   sandbox: Awaited<ReturnType<typeof startSandbox>>;
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   /** Environment a separate worker process needs to join this harness. */
   env: Record<string, string>;
   workers: RunningWorkers | undefined;
@@ -57,6 +57,8 @@ export async function startHarness(
     prismaProvisioningMs?: number;
     providers?: Record<string, unknown>;
     redisUrl?: string;
+    /** A Redis Cluster's seed nodes (`REDIS_CLUSTER_NODES`); wins over `redisUrl`. */
+    redisClusterNodes?: string;
     callbackSigningSecret?: string;
     /** The PostgreSQL server jobs reach; default the local one. */
     postgresAdminUrl?: string;
@@ -65,7 +67,9 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
-  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  // On a cluster the prefix is a hash tag: every key in one slot, so the job index's MULTI
+  // (one index across queues) stays legal until each queue keeps its own index.
+  const prefix = options.redisClusterNodes ? `{test-${randomUUID().slice(0, 8)}}` : `test-${randomUUID().slice(0, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), "provisioner-"));
   const configPath = join(dir, "config.json");
   const providers = Object.fromEntries(
@@ -74,6 +78,7 @@ export async function startHarness(
   writeFileSync(configPath, JSON.stringify({ providers }));
   const env: Record<string, string> = {
     REDIS_URL: options.redisUrl ?? redisUrl,
+    ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes } : {}),
     QUEUE_PREFIX: prefix,
     PROVISIONER_CONFIG: configPath,
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -82,7 +87,7 @@ export async function startHarness(
     CALLBACK_ALLOW_PRIVATE_NETWORKS: String(options.callbackAllowPrivateNetworks ?? false),
   };
   const config = loadConfig(env);
-  const connection = createRedisConnection(env.REDIS_URL as string, "worker");
+  const connection = createRedisConnection(config.redis, "worker");
   const queues = openQueues(config, connection);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 

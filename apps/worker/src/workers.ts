@@ -5,6 +5,7 @@ import {
   type ProviderName,
   providerNames,
 } from "@provisioner/provider-client";
+import type { RedisConnection } from "@provisioner/queue";
 import {
   attemptRecordOf,
   backoffType,
@@ -16,7 +17,6 @@ import {
   readJobData,
 } from "@provisioner/queue";
 import { type Job, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { fullJitterDelay } from "./backoff.ts";
 import { startCallbackWorker } from "./callbacks.ts";
@@ -39,7 +39,7 @@ export interface WorkerTuning {
 
 export interface StartWorkersOptions {
   queues: QueueSet;
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   /** Only these providers; default every provider with at least one account. */
   providers?: readonly ProviderName[] | undefined;
@@ -105,7 +105,7 @@ function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSe
  */
 function countEndings(
   worker: Worker<JobData, JobResult>,
-  connection: Redis,
+  connection: RedisConnection,
   prefix: string,
   metrics: WorkerMetrics,
   logger: Logger,

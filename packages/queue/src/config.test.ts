@@ -40,6 +40,22 @@ describe("loadConfig", () => {
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
   });
 
+  it("connects to the cluster's seed nodes when REDIS_CLUSTER_NODES is set, over REDIS_URL", () => {
+    const config = loadConfig({
+      PROVISIONER_ENCRYPTION_KEY: key,
+      REDIS_URL: "redis://single:6379",
+      REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001",
+    });
+    expect(config.redis).toEqual([
+      { host: "10.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+    ]);
+    expect(loadConfig({ PROVISIONER_ENCRYPTION_KEY: key }).redis).toBe("redis://127.0.0.1:6379");
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, REDIS_CLUSTER_NODES: "10.0.0.1" })).toThrow(
+      /REDIS_CLUSTER_NODES\.0: must be host:port/,
+    );
+  });
+
   it("reads accounts and settings from PROVISIONER_CONFIG, resolving env: references", () => {
     const path = writeConfig({
       accounts: { prisma: { eu: { url: "https://api.prisma.io", token: "env:EU_TOKEN" } } },

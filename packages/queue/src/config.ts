@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type AccountConfig, type ProviderName, providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
+import type { RedisTarget } from "./redis.ts";
 
 /** Per-provider execution settings (SPEC section 3). Every field has a default. */
 const providerSettingsSchema = z.strictObject({
@@ -53,10 +54,31 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// URL")
     .default("redis://127.0.0.1:6379"),
-  /** Namespace of every Redis key; tests use a fresh one each. */
+  /** Seed nodes of a Redis Cluster, `host:port,host:port,...`; when set it wins over REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((text) => text.split(",").map((node) => node.trim()))
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^[^\s:]+:\d{1,5}$/, "must be host:port")
+            .transform((node) => {
+              const at = node.lastIndexOf(":");
+              return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+            }),
+        )
+        .min(1),
+    )
+    .optional(),
+  /**
+   * Namespace of every Redis key; tests use a fresh one each. A hash tag (`{name}`) puts
+   * every key in one cluster slot.
+   */
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/)
+    .regex(/^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/)
     .default("provisioner"),
   COMPLETED_RETENTION_MS: durationMs.default(7 * 86_400_000),
   DEAD_LETTER_RETENTION_MS: durationMs.default(30 * 86_400_000),
@@ -80,6 +102,8 @@ const defaultAccountEnv: Record<ProviderName, { url: string; token?: string }> =
 
 export interface ProvisionerConfig {
   redisUrl: string;
+  /** Where the processes connect: the cluster's seed nodes when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+  redis: RedisTarget;
   prefix: string;
   retention: { completedMs: number; deadLetterMs: number };
   encryptionKey: string;
@@ -143,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
 
   return {
     redisUrl: settings.REDIS_URL,
+    redis: settings.REDIS_CLUSTER_NODES ?? settings.REDIS_URL,
     prefix: settings.QUEUE_PREFIX,
     retention: { completedMs: settings.COMPLETED_RETENTION_MS, deadLetterMs: settings.DEAD_LETTER_RETENTION_MS },
     encryptionKey: settings.PROVISIONER_ENCRYPTION_KEY,

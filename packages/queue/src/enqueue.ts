@@ -101,11 +101,12 @@ async function readStoredJobs(
   queues: QueueSet,
   jobs: readonly { id: string; data: JobData }[],
 ): Promise<(Pick<JobData, "submissionId" | "requestHash"> | undefined)[]> {
-  const pipeline = queues.connection.pipeline();
-  for (const job of jobs) pipeline.hget(queues.byProvider[job.data.provider].toKey(job.id), "data");
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, raw], index) => {
-    if (error) throw error;
+  // One HGET per job, sent together (a pipeline in effect): on a cluster, jobs of several
+  // queues lie in several slots, which one ioredis pipeline refuses.
+  const replies = await Promise.all(
+    jobs.map((job) => queues.connection.hget(queues.byProvider[job.data.provider].toKey(job.id), "data")),
+  );
+  return replies.map((raw, index) => {
     if (typeof raw !== "string") return undefined;
     // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
     const { data } = readJobData({ queueName: jobs[index]?.data.provider ?? "", data: JSON.parse(raw) });

@@ -68,18 +68,19 @@ function parseAttempt(line: string | undefined): AttemptError | undefined {
 /** The reason of each dead job in one round trip; undefined for one that is not failed (any more). */
 export async function deathReasons(queues: QueueSet, deaths: readonly Death[]): Promise<(AttemptError | undefined)[]> {
   if (deaths.length === 0) return [];
-  const pipeline = queues.connection.pipeline();
-  for (const { id, provider } of deaths) {
-    const key = queues.byProvider[provider].toKey(id);
-    pipeline.hmget(key, "failedReason", "stc", "atm", "finishedOn").lrange(`${key}:logs`, -1, -1);
-  }
-  const replies = (await pipeline.exec()) ?? [];
+  // One command per key, sent together: on a cluster the jobs of several queues lie in several slots.
+  const replies = await Promise.all(
+    deaths.map(({ id, provider }) => {
+      const key = queues.byProvider[provider].toKey(id);
+      return Promise.all([
+        queues.connection.hmget(key, "failedReason", "stc", "atm", "finishedOn"),
+        queues.connection.lrange(`${key}:logs`, -1, -1),
+      ]);
+    }),
+  );
   return deaths.map(({ provider }, index) => {
-    const [fieldsError, fields] = replies[2 * index] ?? [];
-    const [logsError, lines] = replies[2 * index + 1] ?? [];
-    if (fieldsError) throw fieldsError;
-    if (logsError) throw logsError;
-    const [failedReason, stc, atm, finishedOn] = fields as (string | null)[];
+    const [fields = [], lines = []] = replies[index] ?? [];
+    const [failedReason, stc, atm, finishedOn] = fields;
     if (failedReason === null || failedReason === undefined || !finishedOn) return undefined;
     const failed = {
       failedReason,
@@ -87,7 +88,7 @@ export async function deathReasons(queues: QueueSet, deaths: readonly Death[]): 
       attemptsMade: Number(atm ?? 0),
       finishedOn: Number(finishedOn),
     };
-    return reasonOf(provider, failed, parseAttempt((lines as string[])[0]));
+    return reasonOf(provider, failed, parseAttempt(lines[0]));
   });
 }
 
@@ -125,21 +126,20 @@ async function toView(queues: QueueSet, job: Job<JobData>): Promise<DeadLetterVi
 
 /** Dead jobs newest first across `providers`: the first `count`, or all. */
 async function readDeaths(queues: QueueSet, providers: readonly ProviderName[], count?: number): Promise<Death[]> {
-  const pipeline = queues.connection.pipeline();
-  for (const provider of providers) {
-    pipeline.zrevrange(
-      queues.byProvider[provider].toKey("failed"),
-      0,
-      count === undefined ? -1 : count - 1,
-      "WITHSCORES",
-    );
-  }
-  const replies = (await pipeline.exec()) ?? [];
+  // One read per queue, sent together: on a cluster the queues lie in several slots.
+  const replies = await Promise.all(
+    providers.map((provider) =>
+      queues.connection.zrevrange(
+        queues.byProvider[provider].toKey("failed"),
+        0,
+        count === undefined ? -1 : count - 1,
+        "WITHSCORES",
+      ),
+    ),
+  );
   const scored: (Death & { diedAt: number })[] = [];
-  replies.forEach(([error, flat], index) => {
-    if (error) throw error;
+  replies.forEach((pairs, index) => {
     const provider = providers[index] as ProviderName;
-    const pairs = flat as string[];
     for (let i = 0; i < pairs.length; i += 2) {
       scored.push({ id: pairs[i] as string, provider, diedAt: Number(pairs[i + 1]) });
     }
@@ -178,16 +178,14 @@ async function countDead(queues: QueueSet, provider?: ProviderName): Promise<num
 
 /** How many dead letters each provider holds: the failed sets' sizes, one ZCARD each. */
 export async function deadLetterCounts(queues: QueueSet): Promise<Record<ProviderName, number>> {
-  const pipeline = queues.connection.pipeline();
-  for (const provider of providerNames) pipeline.zcard(queues.byProvider[provider].toKey("failed"));
-  const replies = (await pipeline.exec()) ?? [];
-  return Object.fromEntries(
-    providerNames.map((provider, index) => {
-      const [error, count] = replies[index] ?? [];
-      if (error) throw error;
-      return [provider, Number(count ?? 0)];
-    }),
-  ) as Record<ProviderName, number>;
+  // One ZCARD per queue, sent together: on a cluster the queues lie in several slots.
+  const counts = await Promise.all(
+    providerNames.map((provider) => queues.connection.zcard(queues.byProvider[provider].toKey("failed"))),
+  );
+  return Object.fromEntries(providerNames.map((provider, index) => [provider, counts[index] ?? 0])) as Record<
+    ProviderName,
+    number
+  >;
 }
 
 /** The failed job `id`, or undefined when there is none (unknown, discarded, or not dead). */

@@ -1,6 +1,6 @@
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
-import type { Redis } from "ioredis";
 import { z } from "zod";
+import type { RedisConnection } from "./redis.ts";
 
 /** How a job's life ended, as `provisioner_jobs_finished_total` labels it. */
 export const finishOutcomes = ["created", "deduplicated", "dead"] as const;
@@ -25,7 +25,7 @@ const fieldSchema = z.tuple([z.enum(providerNames), z.string(), z.enum(finishOut
 
 /** Counts one job's terminal transition. */
 export async function countFinishedJob(
-  connection: Redis,
+  connection: RedisConnection,
   prefix: string,
   finished: Omit<FinishedCount, "count">,
 ): Promise<void> {
@@ -37,7 +37,7 @@ export async function countFinishedJob(
 }
 
 /** The deployment's counts; a field this version cannot read (a future outcome) is skipped. */
-export async function readFinishedCounts(connection: Redis, prefix: string): Promise<FinishedCount[]> {
+export async function readFinishedCounts(connection: RedisConnection, prefix: string): Promise<FinishedCount[]> {
   const fields = await connection.hgetall(finishedCountsKey(prefix));
   const counts: FinishedCount[] = [];
   for (const [field, value] of Object.entries(fields)) {

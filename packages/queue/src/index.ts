@@ -67,6 +67,9 @@ export {
   deleteKeysWithPrefix,
   evictionPolicy,
   isRedisUnavailable,
+  keyHolders,
+  type RedisConnection,
+  type RedisTarget,
   redisAnswers,
   watchRedis,
 } from "./redis.ts";

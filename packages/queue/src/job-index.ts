@@ -1,8 +1,8 @@
 import type { ProviderName } from "@provisioner/provider-client";
 import { Job } from "bullmq";
-import type { Redis } from "ioredis";
 import type { JobData } from "./job-data.ts";
 import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
+import type { RedisConnection } from "./redis.ts";
 
 /**
  * Every job newest first, for `GET /v1/jobs`: one sorted set for all providers and one per
@@ -37,9 +37,9 @@ end
 return count
 `;
 
-const taught = new WeakSet<Redis>();
+const taught = new WeakSet<RedisConnection>();
 /** Teaches the queues' shared connection the script once; ioredis loads it on first use. */
-function teach(connection: Redis): void {
+function teach(connection: RedisConnection): void {
   if (taught.has(connection)) return;
   connection.defineCommand(indexCommand, { lua: indexNewJobsScript });
   taught.add(connection);

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import { type JobsOptions, Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { type CallbackJob, callbackQueueName } from "./callback-job.ts";
 import type { ProvisionerConfig } from "./config.ts";
 import type { JobData, JobResult } from "./job-data.ts";
+import type { RedisConnection } from "./redis.ts";
 import { type Keyring, parseKeyring } from "./secrets.ts";
 
 /** The one job name on every provider queue. */
@@ -19,7 +19,7 @@ export const backoffType = "full-jitter";
 export interface QueueSet {
   config: ProvisionerConfig;
   keyring: Keyring;
-  connection: Redis;
+  connection: RedisConnection;
   byProvider: Record<ProviderName, Queue<JobData, JobResult>>;
   /** Notices of jobs' ends, for their `callbackUrl`. */
   callbacks: Queue<CallbackJob>;
@@ -32,7 +32,7 @@ export interface QueueSet {
  */
 export function openQueues(
   config: ProvisionerConfig,
-  connection: Redis,
+  connection: RedisConnection,
   onError: (error: Error) => void = () => {},
 ): QueueSet {
   const options = { connection, prefix: config.prefix };

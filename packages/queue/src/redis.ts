@@ -1,35 +1,75 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
+
+/** A single Redis or a Redis Cluster: every module that talks to Redis takes either. */
+export type RedisConnection = Redis | Cluster;
+
+/** A Redis URL, or a Redis Cluster's seed nodes. */
+export type RedisTarget = string | readonly { host: string; port: number }[];
 
 /**
  * BullMQ's connection rules: a worker's connection retries forever
  * (`maxRetriesPerRequest: null`) so it rides out a Redis restart; the API's fails fast
  * (no offline queue, one retry) so a request gets a 503 at once instead of hanging.
+ * Seed nodes make an ioredis Cluster with the same rules per node.
  */
-export function createRedisConnection(url: string, role: "worker" | "api"): Redis {
-  const common = {
-    lazyConnect: false,
-    connectTimeout: 5_000,
-    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-  };
-  return role === "worker"
-    ? new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: true })
-    : // A Redis that accepts connections but stalls must not hang a request either.
-      new Redis(url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 });
+export function createRedisConnection(target: RedisTarget, role: "worker" | "api"): RedisConnection {
+  const retryStrategy = (times: number) => Math.min(times * 200, 2_000);
+  const perNode =
+    role === "worker"
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : // A Redis that accepts connections but stalls must not hang a request either.
+        { maxRetriesPerRequest: 1, commandTimeout: 5_000 };
+  if (typeof target === "string") {
+    return new Redis(target, {
+      lazyConnect: false,
+      connectTimeout: 5_000,
+      retryStrategy,
+      ...perNode,
+      ...(role === "api" ? { enableOfflineQueue: false } : {}),
+    });
+  }
+  const cluster = new Cluster([...target], {
+    enableReadyCheck: true,
+    clusterRetryStrategy: retryStrategy,
+    enableOfflineQueue: role === "worker",
+    slotsRefreshTimeout: 2_000,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
+    redisOptions: { connectTimeout: 5_000, ...perNode },
+  });
+  cluster.on("+node", (node: Redis) => node.on("ready", () => loadScripts(cluster, node)));
+  return cluster;
 }
 
-/** True for the errors ioredis raises when Redis cannot be reached, as opposed to a bad command. */
+/**
+ * Loads every Lua script the client knows (BullMQ's and ours) into a node that has just
+ * (re)connected. A restarted master's script cache is empty, and ioredis sends a script
+ * as EVAL only the first time per socket, even when that EVAL sat in a MULTI that was
+ * aborted (a transaction cut by the restart): from then on its EVALSHAs inside MULTIs fail
+ * with NOSCRIPT, and every bulk submission failed until the API restarted (seen in chaos).
+ */
+function loadScripts(cluster: Cluster, node: Redis): void {
+  const scripts = Object.values(cluster.scriptsSet as Record<string, { lua: string }>);
+  for (const { lua } of scripts) node.script("LOAD", lua).catch(() => {});
+}
+
+/**
+ * True for the errors ioredis raises when Redis cannot be reached, as opposed to a bad
+ * command; on a cluster, also while slots are down or moving (a master restarting).
+ */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (
     error.name === "MaxRetriesPerRequestError" ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|connect ETIMEDOUT|LOADING|READONLY|Connection timeout/i.test(
+    error.name === "ClusterAllFailedError" ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|connect ETIMEDOUT|LOADING|READONLY|Connection timeout|Command timed out|CLUSTERDOWN|TRYAGAIN|MOVED|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|Cluster isn't ready/i.test(
       error.message,
     )
   );
 }
 
 /** Reads `maxmemory-policy`; anything but `noeviction` lets Redis drop queued jobs under memory pressure. */
-export async function evictionPolicy(connection: Redis): Promise<string | undefined> {
+export async function evictionPolicy(connection: RedisConnection): Promise<string | undefined> {
   try {
     const reply = (await connection.config("GET", "maxmemory-policy")) as string[];
     return reply[1];
@@ -38,14 +78,28 @@ export async function evictionPolicy(connection: Redis): Promise<string | undefi
   }
 }
 
-/** Deletes every key under `prefix:` (tests and benchmarks clean up after themselves with it). */
-export async function deleteKeysWithPrefix(connection: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    if (keys.length > 0) await connection.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
+/** The nodes that hold keys: the one Redis, or every master of a cluster. */
+export function keyHolders(connection: RedisConnection): Redis[] {
+  return connection instanceof Cluster ? connection.nodes("master") : [connection];
+}
+
+/**
+ * Deletes every key under `prefix:` (tests and benchmarks clean up after themselves with
+ * it): SCAN on every master, and one DEL per key, as keys of one batch may lie in several slots.
+ */
+export async function deleteKeysWithPrefix(connection: RedisConnection, prefix: string): Promise<void> {
+  for (const node of keyHolders(connection)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      if (keys.length > 0) {
+        const pipeline = node.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        await pipeline.exec();
+      }
+      cursor = next;
+    } while (cursor !== "0");
+  }
 }
 
 /**
@@ -53,7 +107,10 @@ export async function deleteKeysWithPrefix(connection: Redis, prefix: string): P
  * reconnect attempt, and on every (re)connection warns when `maxmemory-policy` would let
  * Redis evict queued jobs.
  */
-export function watchRedis(connection: Redis, log: { warn(message: string): void; info(message: string): void }): void {
+export function watchRedis(
+  connection: RedisConnection,
+  log: { warn(message: string): void; info(message: string): void },
+): void {
   let down = false;
   connection.on("error", (error: Error) => {
     if (down) return;

@@ -1,4 +1,5 @@
 // Test support only; nothing here ships in a process.
 export { type PrivateRedis, type PrivateRedisOptions, startPrivateRedis } from "./private-redis.ts";
+export { type RedisCluster, startRedisCluster } from "./redis-cluster.ts";
 export { readAllValues } from "./redis-values.ts";
 export { startTcpGate, type TcpGate } from "./tcp-gate.ts";

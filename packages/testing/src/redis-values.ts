@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@provisioner/queue";
 
 /** Every value under `prefix:` as text, whatever the key's type: what a secret scan reads. */
-export async function readAllValues(connection: Redis, prefix: string): Promise<string[]> {
+export async function readAllValues(connection: RedisConnection, prefix: string): Promise<string[]> {
   const values: string[] = [];
   let cursor = "0";
   do {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { ProviderName } from "@provisioner/provider-client";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@provisioner/queue";
 
 // Exactly-once effect holds per identity (provider, account, where, name), not only per
 // key: jobs under different keys for one database must not look up and create at once.
@@ -23,7 +23,7 @@ export class IdentityBusyError extends Error {
 export const isIdentityBusy = (error: unknown): error is IdentityBusyError => error instanceof IdentityBusyError;
 
 export interface IdentityLocksOptions {
-  connection: Redis;
+  connection: RedisConnection;
   /** The queue prefix, so every worker of one deployment meets on the same keys. */
   prefix: string;
   /**
