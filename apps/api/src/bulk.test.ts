@@ -30,8 +30,8 @@ describe("POST /v1/jobs/bulk", () => {
       { index: 4, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "account" }) },
     ]);
     expect(body.jobs.map((job: Json) => job.index)).toEqual([0, 2, 5]);
-    expect((await api.queues.byProvider.bridgeport.getJobCounts()).waiting).toBe(2);
-    expect((await api.queues.byProvider.prisma.getJobCounts()).waiting).toBe(1);
+    expect((await api.queues.queueOf("bridgeport").getJobCounts()).waiting).toBe(2);
+    expect((await api.queues.queueOf("prisma").getJobCounts()).waiting).toBe(1);
 
     const batch = await api.call("GET", `/v1/batches/${body.batchId}`);
     expect(batch.status).toBe(200);
@@ -52,7 +52,7 @@ describe("POST /v1/jobs/bulk", () => {
     expect(body.rejected).toEqual([
       { index: 2, error: expect.objectContaining({ code: "IDEMPOTENCY_KEY_REUSED", field: "idempotencyKey" }) },
     ]);
-    expect((await api.queues.byProvider.postgres.getJobCounts()).waiting).toBe(1);
+    expect((await api.queues.queueOf("postgres").getJobCounts()).waiting).toBe(1);
   });
 
   it("accepts 1,000 valid items in one request", async () => {
@@ -66,14 +66,14 @@ describe("POST /v1/jobs/bulk", () => {
   });
 
   it("answers 400 naming jobs for more than 1,000 items or none, queuing nothing", async () => {
-    const before = await api.queues.byProvider.artie.getJobCounts();
+    const before = await api.queues.queueOf("artie").getJobCounts();
     const item = (i: number) => ({ provider: "artie", input: { name: `over_${i}`, connector: {} } });
     for (const jobs of [Array.from({ length: 1001 }, (_, i) => item(i)), []]) {
       const res = await bulk(jobs);
       expect(res.status).toBe(400);
       expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "jobs" });
     }
-    expect(await api.queues.byProvider.artie.getJobCounts()).toEqual(before);
+    expect(await api.queues.queueOf("artie").getJobCounts()).toEqual(before);
   });
 
   it("answers 202 with everything rejected when no item is valid", async () => {

@@ -13,7 +13,7 @@ afterAll(async () => {
 
 let names = 0;
 const job = (callbackUrl: string) => ({ provider: "postgres", input: { name: `cb_${names++}` }, callbackUrl });
-const queued = async () => (await api.queues.byProvider.postgres.getJobCounts()).waiting ?? 0;
+const queued = async () => (await api.queues.queueOf("postgres").getJobCounts()).waiting ?? 0;
 
 const privateLiterals = [
   "http://169.254.169.254/latest/meta-data/iam/",

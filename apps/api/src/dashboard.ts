@@ -23,14 +23,15 @@ function hideEncrypted(value: unknown): unknown {
 
 /**
  * The queues' dashboard (bull-board), read-only: replays and discards go through the API,
- * which gives a replay its new life (data, key, index). A provider queue's failed tab is its
- * dead letters; its jobs' data is shown as `readJobData` reads it. A browser cannot
+ * which gives a replay its new life (data, key, index). Each account's queue is listed
+ * (`{provider.account}`); its failed tab is its dead letters; its jobs' data (with its
+ * `lane`) is shown as `readJobData` reads it. A browser cannot
  * send a bearer token, so it asks for basic auth and takes an API token with `jobs:read`
  * as the password (any user name).
  */
 export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: TokenResolver): void {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(dashboardPath);
-  const adapters = [...Object.values(queues.byProvider), queues.callbacks].map((queue) => {
+  const adapters = [...queues.accounts.map(({ queue }) => queue), queues.callbacks].map((queue) => {
     const adapter = new BullMQAdapter(queue, { readOnlyMode: true });
     adapter.setFormatter(
       "data",

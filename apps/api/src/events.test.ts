@@ -65,7 +65,7 @@ const created = (tenantId: string, port = 5432) => ({
   timestamp: new Date().toISOString(),
   data: { tenantId, port },
 });
-const queued = async () => (await queues.byProvider.bridgeport.getJobCounts("waiting")).waiting ?? 0;
+const queued = async () => (await queues.queueOf("bridgeport").getJobCounts("waiting")).waiting ?? 0;
 
 describe("POST /v1/events/{source}", () => {
   it("turns a signed event into the trigger's job, keyed by its webhook-id, with no bearer token", async () => {

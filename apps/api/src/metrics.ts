@@ -54,7 +54,8 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
   if (queues.connection.status !== "ready") return { up: false };
   try {
     const [counts, deadLetters] = await Promise.all([
-      Promise.all(providerNames.map((provider) => queues.byProvider[provider].getJobCounts())),
+      // Every account's queue, summed into its provider's gauges.
+      Promise.all(queues.accounts.map(({ queue }) => queue.getJobCounts())),
       // The dead letters are the failed sets: one ZCARD each, whatever their size.
       deadLetterCounts(queues),
     ]);
@@ -62,7 +63,7 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
       ProviderName,
       Record<JobStatus, number>
     >;
-    providerNames.forEach((provider, i) => {
+    queues.accounts.forEach(({ provider }, i) => {
       for (const [state, count] of Object.entries(counts[i] ?? {})) {
         const status = state === "paused" ? "queued" : statusOfState(state as JobState);
         if (status) jobs[provider][status] += count;

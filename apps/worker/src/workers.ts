@@ -12,6 +12,7 @@ import {
   type QueueSet,
   queueCallback,
   readJobData,
+  settingsOf,
 } from "@provisioner/queue";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -46,7 +47,8 @@ export interface StartWorkersOptions {
 }
 
 export interface RunningWorkers {
-  readonly workers: ReadonlyMap<ProviderName, Worker<JobData, JobResult>>;
+  /** One Worker per account queue served, by queue name (`{provider.account}`). */
+  readonly workers: ReadonlyMap<string, Worker<JobData, JobResult>>;
   /**
    * Stops taking jobs and waits for the running ones, returning within `graceMs`: calls
    * and callback deliveries still running when the hand-back reserve begins are cancelled
@@ -57,7 +59,7 @@ export interface RunningWorkers {
 }
 
 /**
- * BullMQ's fetch honours a queue-wide pause (`queue.rateLimit`, set when a provider answers
+ * BullMQ's fetch honours a queue-wide pause (`queue.rateLimit`, set when an account answers
  * 429) only for a worker that has a limiter; without one, another slot can take the job
  * straight back. Where no rate limit is configured, a limit this high never trips by itself.
  */
@@ -95,31 +97,32 @@ function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSe
 const handBackReserveMs = (graceMs: number) => Math.min(5_000, Math.round(graceMs / 2));
 
 /**
- * One BullMQ Worker per provider queue, each with that provider's concurrency, rate
- * limit and backoff. Provider clients are created (and their accounts validated) here,
- * so bad configuration stops the process before it takes a job.
+ * One BullMQ Worker per account queue of the providers served, each with that account's
+ * concurrency, rate limit and backoff (its provider's settings and its own overrides), so
+ * one account's limit, 429 pause or import never holds up another's jobs. Provider clients
+ * are created (and their accounts validated) here, so bad configuration stops the process
+ * before it takes a job.
  */
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { queues, connection, logger, tuning = {} } = options;
   const { config } = queues;
   const wanted = options.providers ?? providerNames.filter((p) => Object.keys(config.accounts[p]).length > 0);
-  const workers = new Map<ProviderName, Worker<JobData, JobResult>>();
+  const workers = new Map<string, Worker<JobData, JobResult>>();
   const clients: ProviderClient[] = [];
   const locks = createIdentityLocks({ connection, prefix: config.prefix, leaseMs: tuning.identityLeaseMs });
 
-  for (const provider of wanted) {
-    const settings = config.providers[provider];
-    const accountClients = new Map(
-      Object.entries(config.accounts[provider]).map(
-        ([name, account]) => [name, createProviderClient(account)] as const,
-      ),
-    );
-    clients.push(...accountClients.values());
+  for (const { provider, account, queue } of queues.accounts.filter((entry) => wanted.includes(entry.provider))) {
+    const settings = settingsOf(config, provider, account);
+    const client = createProviderClient(config.accounts[provider][account] as (typeof config.accounts)[typeof provider][string]);
+    clients.push(client);
+    // Only this account's client: data that names another account fails as `account-missing`.
+    const accountClients = new Map([[account, client]]);
     const worker = new Worker<JobData, JobResult>(
-      provider,
+      queue.name,
       createRunner({
         queues,
         provider,
+        queue,
         settings,
         logger,
         handle: createDatabaseHandler({ queues, provider, clients: accountClients, settings, locks, logger }),
@@ -138,9 +141,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         maxStalledCount: tuning.maxStalledCount ?? 5,
       },
     );
-    worker.on("error", (error) => logger.error({ provider, err: { message: error.message } }, "worker error"));
+    worker.on("error", (error) =>
+      logger.error({ provider, account, err: { message: error.message } }, "worker error"),
+    );
     notifyStalledDeaths(worker, queues, logger);
-    workers.set(provider, worker);
+    workers.set(queue.name, worker);
   }
   const callbacks = startCallbackWorker({ queues, connection, logger, signingSecret: options.callbackSigningSecret });
   await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));

@@ -23,7 +23,15 @@ export {
   type JobEnding,
 } from "./callback-job.ts";
 export { queueCallback } from "./callbacks.ts";
-export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
+export {
+  accountNamePattern,
+  ConfigError,
+  loadConfig,
+  type ProviderSettings,
+  type ProviderSettingsOverride,
+  type ProvisionerConfig,
+  settingsOf,
+} from "./config.ts";
 export { type SubmitOutcome, type SubmitRequest, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
 export {
   type DeadLetterFilter,
@@ -37,13 +45,15 @@ export {
   replayDeadLetters,
 } from "./failed-jobs.ts";
 export * from "./job-data.ts";
+export { advanceLaneClock, bulkStride, laneClockKeyOf, priorityOf, rebaseAbove } from "./lanes.ts";
 export {
   backoffType,
   createDatabaseJob,
   jobIdFor,
   jobOptionsFor,
   openQueues,
-  providerOfJobId,
+  type AccountQueue,
+  queueNameOf,
   type QueueSet,
 } from "./queues.ts";
 export {
