@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bridgeportInput, type Json, startTestApi, type TestApi } from "./test-support.ts";
+import { bridgeportInput, type Json, queuedCount, startTestApi, type TestApi } from "./test-support.ts";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -30,8 +30,8 @@ describe("POST /v1/jobs/bulk", () => {
       { index: 4, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "account" }) },
     ]);
     expect(body.jobs.map((job: Json) => job.index)).toEqual([0, 2, 5]);
-    expect((await api.queues.queueOf("bridgeport").getJobCounts()).waiting).toBe(2);
-    expect((await api.queues.queueOf("prisma").getJobCounts()).waiting).toBe(1);
+    expect(await queuedCount(api.queues.queueOf("bridgeport"))).toBe(2);
+    expect(await queuedCount(api.queues.queueOf("prisma"))).toBe(1);
 
     const batch = await api.call("GET", `/v1/batches/${body.batchId}`);
     expect(batch.status).toBe(200);
@@ -52,7 +52,7 @@ describe("POST /v1/jobs/bulk", () => {
     expect(body.rejected).toEqual([
       { index: 2, error: expect.objectContaining({ code: "IDEMPOTENCY_KEY_REUSED", field: "idempotencyKey" }) },
     ]);
-    expect((await api.queues.queueOf("postgres").getJobCounts()).waiting).toBe(1);
+    expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(1);
   });
 
   it("accepts 1,000 valid items in one request", async () => {

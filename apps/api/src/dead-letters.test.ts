@@ -22,7 +22,7 @@ const reason = (kind: AttemptError["kind"] = "invalid"): AttemptError => ({
 async function failUntil(provider: ProviderName, done: () => Promise<boolean>): Promise<void> {
   const connection = createRedisConnection(redisUrl, "worker");
   const worker = new Worker(
-    provider,
+    api.queues.queueOf(provider).name,
     async () => {
       throw new UnrecoverableError("x");
     },
@@ -149,7 +149,7 @@ describe("replaying", () => {
     const res = await replay("a");
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ id: ids.a, status: "queued" });
-    expect(await api.queues.queueOf("postgres").getJobState(ids.a as string)).toBe("waiting");
+    expect(await api.queues.queueOf("postgres").getJobState(ids.a as string)).toBe("prioritized");
     expect((await entry("a")).status).toBe(404);
     const view: Json = await (await api.call("GET", `/v1/jobs/${ids.a}`)).json();
     expect(view).toMatchObject({ status: "queued", attempts: 0, input: { name: "dl_a" } });
@@ -190,7 +190,7 @@ describe("replaying", () => {
     expect(everything.replayed).toBe(3);
     expect([...everything.ids].sort()).toEqual([ids.d, ids.e, ids.f].sort());
     expect(everything.skipped).toEqual([ids.a]);
-    expect(await api.queues.queueOf("bridgeport").getJobState(ids.e as string)).toBe("waiting");
+    expect(await api.queues.queueOf("bridgeport").getJobState(ids.e as string)).toBe("prioritized");
   });
 
   it("discards an entry: 204, then 404", async () => {

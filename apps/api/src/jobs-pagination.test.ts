@@ -48,7 +48,7 @@ const statusOfTarget = (target: Target): JobStatus => (target === "provisioning"
 
 /** A worker that takes jobs only when told, so a test moves each one where it wants. */
 function manualWorker(provider: ProviderName): Worker<JobData> {
-  return new Worker<JobData>(provider, null, {
+  return new Worker<JobData>(api.queues.queueOf(provider).name, null, {
     connection: workerConnection,
     prefix: api.queues.config.prefix,
     autorun: false,

@@ -33,7 +33,7 @@ const scrape = async (app = api.app) => {
 async function kill(id: string): Promise<void> {
   const connection = createRedisConnection(redisUrl, "worker");
   const worker = new Worker(
-    "bridgeport",
+    api.queues.queueOf("bridgeport").name,
     async () => {
       throw new UnrecoverableError("x");
     },

@@ -384,7 +384,7 @@ async function failEveryPostgresJob(ids: readonly string[]): Promise<void> {
   const queue = api.queues.queueOf("postgres");
   const connection = createRedisConnection(redisUrl, "worker");
   const worker = new Worker(
-    "postgres",
+    queue.name,
     async () => {
       throw new UnrecoverableError("refused");
     },

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
 import { sandboxProviderEnv } from "@provisioner/sandbox";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type App, createApp } from "./app.ts";
 import { staticTokenResolver } from "./auth.ts";
@@ -125,4 +126,13 @@ export function capturingLogger() {
   const lines: Json[] = [];
   const logger = createLogger({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines };
+}
+
+/**
+ * Jobs queued and not yet taken: BullMQ keeps a job with a priority (every job has its
+ * lane's, packages/queue lanes.ts) in `prioritized`, not `waiting`.
+ */
+export async function queuedCount(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts("waiting", "prioritized");
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
 }

@@ -240,14 +240,12 @@ describe("untrusted job data", () => {
   it("parks a job whose data fails validation at once, without calling the provider", async () => {
     const before = harness.sandbox.state.stats().requests.bridgeport.create;
     const id = "bridgeport-not-a-valid-job";
-    await harness.queues.queueOf("bridgeport").add(
-      "create-database",
-      { provider: "bridgeport", input: "rm -rf /" } as never,
-      {
+    await harness.queues
+      .queueOf("bridgeport")
+      .add("create-database", { provider: "bridgeport", input: "rm -rf /" } as never, {
         jobId: id,
         attempts: 3,
-      },
-    );
+      });
     const view = await harness.waitFor(id);
     expect(view.status).toBe("dead");
     expect(view.attempts).toBe(1);

@@ -113,7 +113,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
   for (const { provider, account, queue } of queues.accounts.filter((entry) => wanted.includes(entry.provider))) {
     const settings = settingsOf(config, provider, account);
-    const client = createProviderClient(config.accounts[provider][account] as (typeof config.accounts)[typeof provider][string]);
+    const client = createProviderClient(
+      config.accounts[provider][account] as (typeof config.accounts)[typeof provider][string],
+    );
     clients.push(client);
     // Only this account's client: data that names another account fails as `account-missing`.
     const accountClients = new Map([[account, client]]);
@@ -141,9 +143,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         maxStalledCount: tuning.maxStalledCount ?? 5,
       },
     );
-    worker.on("error", (error) =>
-      logger.error({ provider, account, err: { message: error.message } }, "worker error"),
-    );
+    worker.on("error", (error) => logger.error({ provider, account, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
     workers.set(queue.name, worker);
   }

@@ -132,7 +132,10 @@ async function readStoredJobs(
       replies.forEach(([error, raw], index) => {
         if (error) throw error;
         const id = jobs[index]?.id as string;
-        if (typeof raw !== "string") return stored.set(id, undefined);
+        if (typeof raw !== "string") {
+          stored.set(id, undefined);
+          return;
+        }
         // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
         const { data } = readJobData({ queueName: queue.name, data: JSON.parse(raw) });
         stored.set(id, { submissionId: data.submissionId, requestHash: data.requestHash });

@@ -47,14 +47,14 @@ export {
 export * from "./job-data.ts";
 export { advanceLaneClock, bulkStride, laneClockKeyOf, priorityOf, rebaseAbove } from "./lanes.ts";
 export {
+  type AccountQueue,
   backoffType,
   createDatabaseJob,
   jobIdFor,
   jobOptionsFor,
   openQueues,
-  type AccountQueue,
-  queueNameOf,
   type QueueSet,
+  queueNameOf,
 } from "./queues.ts";
 export {
   createRedisConnection,
