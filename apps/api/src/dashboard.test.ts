@@ -29,9 +29,12 @@ describe("the queues' dashboard", () => {
       body: { provider: "bridgeport", input: bridgeportInput("dash-db", password) },
     });
     expect(created.status).toBe(202);
-    const listing = await api.app.request(`/admin/queues/api/queues?activeQueue=${encodeURIComponent("{bridgeport.default}")}&status=prioritized&page=1`, {
-      headers: basic(adminToken),
-    });
+    const listing = await api.app.request(
+      `/admin/queues/api/queues?activeQueue=${encodeURIComponent("{bridgeport.default}")}&status=prioritized&page=1`,
+      {
+        headers: basic(adminToken),
+      },
+    );
     expect(listing.status).toBe(200);
     const text = await listing.text();
     expect(text).toContain("dash-db");

@@ -56,6 +56,8 @@ export async function startHarness(
   options: {
     prismaProvisioningMs?: number;
     providers?: Record<string, unknown>;
+    /** Named accounts per provider (PROVISIONER_CONFIG's `accounts`); each provider keeps its `default` too. */
+    accounts?: (sandboxUrl: string) => Record<string, Record<string, unknown>>;
     redisUrl?: string;
     callbackSigningSecret?: string;
     /** The PostgreSQL server jobs reach; default the local one. */
@@ -71,7 +73,8 @@ export async function startHarness(
   const providers = Object.fromEntries(
     ["artie", "bridgeport", "prisma", "postgres"].map((p) => [p, options.providers?.[p] ?? fastProviderSettings]),
   );
-  writeFileSync(configPath, JSON.stringify({ providers }));
+  const accounts = options.accounts?.(sandbox.url);
+  writeFileSync(configPath, JSON.stringify(accounts ? { providers, accounts } : { providers }));
   const env: Record<string, string> = {
     REDIS_URL: options.redisUrl ?? redisUrl,
     QUEUE_PREFIX: prefix,
