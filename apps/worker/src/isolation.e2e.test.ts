@@ -3,7 +3,7 @@ import { type JobData, type JobResult, type Lane, submitJobs } from "@provisione
 import { defaultSandboxTokens } from "@provisioner/sandbox";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fastProviderSettings, type Harness, startHarness, uniqueName } from "./test-support.ts";
+import { type Harness, startHarness, uniqueName } from "./test-support.ts";
 
 // Several BRIDGEPORT accounts on one sandbox, each its own queue and Worker. The sandbox
 // tells an account's requests apart by the database names each test gives its jobs.
