@@ -1,7 +1,7 @@
 /*
  * The API's Prometheus metrics, served at `GET /metrics` to a token with `jobs:read`:
  *
- *   provisioner_jobs{provider, status}          gauge: jobs per provider queue by product status
+ *   provisioner_jobs{provider, status}          gauge: jobs per provider (its accounts' queues summed) by product status
  *                                               (queued, running, retrying, succeeded, dead)
  *   provisioner_dead_letters{provider}          gauge: dead letters (failed jobs) per provider
  *   provisioner_redis_up                        gauge: 1 when the queues could be read, else 0

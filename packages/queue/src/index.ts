@@ -1,4 +1,4 @@
-// What the API and the worker share: the provider queues and their job (its data read
+// What the API and the worker share: the account queues and their job (its data read
 // through `readJobData` only), enqueue, the job view, and the dead letters, which are the
 // queues' failed jobs (failed-jobs.ts). Everything not exported here is internal.
 // The shapes the API answers with (views, statuses, attempt errors) are the contract's,

@@ -70,7 +70,7 @@ export type JobProgress = z.output<typeof jobProgressSchema>;
 /**
  * A job's data as far as it can be trusted: the one way every reader (the worker, the job
  * view, the dead letters, the dashboard, enqueue's read-back) reads it from Redis. Anything
- * that put a job on a provider queue
+ * that put a job on an account queue
  * could have written it, so data that fails the schema is replaced by a stand-in that
  * keeps only what BullMQ itself vouches for (queue, id, timestamp): never echoed, never
  * replayed as it was.

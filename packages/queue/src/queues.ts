@@ -7,7 +7,7 @@ import { type ProvisionerConfig, settingsOf } from "./config.ts";
 import type { JobData, JobResult } from "./job-data.ts";
 import { type Keyring, parseKeyring } from "./secrets.ts";
 
-/** The one job name on every provider queue. */
+/** The one job name on every account queue. */
 export const createDatabaseJob = "create-database";
 /** The custom backoff type: BullMQ calls `backoffStrategy` only for a custom type name. */
 export const backoffType = "full-jitter";
