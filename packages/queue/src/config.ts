@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { laneSchema } from "@provisioner/api-contract";
 import { type AccountConfig, type ProviderName, providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
 
@@ -77,6 +78,8 @@ const fileSchema = z.strictObject({
         event: z.string().min(1),
         provider: z.enum(providerNames),
         account: accountNameSchema.default("default"),
+        /** The lane of the jobs it makes. Default `interactive`. */
+        lane: laneSchema.optional(),
         input: z.record(z.string(), z.unknown()),
       }),
     )
