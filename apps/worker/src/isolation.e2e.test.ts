@@ -139,7 +139,8 @@ describe("lanes within one account (concurrency 1, 40 ms a create)", () => {
   it("shares the account between two batches round robin: the second progresses alongside the first", async () => {
     const first = await submitMany("batches", 30, "bulk", "lane_first");
     await until(
-      async () => (await harness.queues.queueOf("bridgeport", "batches").getJobCounts("completed")).completed >= 5,
+      async () =>
+        ((await harness.queues.queueOf("bridgeport", "batches").getJobCounts("completed")).completed ?? 0) >= 5,
       10_000,
       "first batch under way",
     );

@@ -11,6 +11,7 @@ export {
   type JobStatus,
   type JobView,
   jobStatuses,
+  type Lane,
 } from "@provisioner/api-contract";
 export { getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
