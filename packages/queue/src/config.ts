@@ -58,7 +58,7 @@ const accountSchema = z.strictObject({
  * An account's name is part of its queue's name and its jobs' ids, which BullMQ and Redis
  * Cluster's hash tags constrain (no `:`, no braces): letters, digits, `_` and `-`.
  */
-export const accountNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+const accountNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
 const accountNameSchema = z.string().regex(accountNamePattern, "must be 1 to 64 letters, digits, _ or -");
 
 const fileSchema = z.strictObject({

@@ -25,7 +25,6 @@ export {
 } from "./callback-job.ts";
 export { queueCallback } from "./callbacks.ts";
 export {
-  accountNamePattern,
   ConfigError,
   loadConfig,
   type ProviderSettings,
@@ -46,7 +45,7 @@ export {
   replayDeadLetters,
 } from "./failed-jobs.ts";
 export * from "./job-data.ts";
-export { advanceLaneClock, bulkStride, laneClockKeyOf, priorityOf, rebaseAbove } from "./lanes.ts";
+export { advanceLaneClock } from "./lanes.ts";
 export {
   type AccountQueue,
   backoffType,
