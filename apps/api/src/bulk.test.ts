@@ -80,6 +80,25 @@ describe("POST /v1/jobs/bulk", () => {
     const body: Json = await (await bulk([{ provider: "postgres", input: {} }])).json();
     expect(body).toMatchObject({ accepted: 0, rejected: [{ index: 0, error: { field: "input.name" } }], jobs: [] });
   });
+  it("queues items in the bulk lane unless an item says otherwise; POST /v1/jobs defaults to interactive", async () => {
+    const res = await bulk([
+      { provider: "bridgeport", input: bridgeportInput("lane-a") },
+      { provider: "bridgeport", input: bridgeportInput("lane-b"), lane: "interactive" },
+      { provider: "bridgeport", input: bridgeportInput("lane-c"), lane: "express" },
+    ]);
+    const body: Json = await res.json();
+    expect(body.rejected).toEqual([
+      { index: 2, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "lane" }) },
+    ]);
+    const single: Json = await (
+      await api.call("POST", "/v1/jobs", { body: { provider: "bridgeport", input: bridgeportInput("lane-d") } })
+    ).json();
+    const lanes = [];
+    for (const id of [...body.jobs.map((job: Json) => job.id), single.id]) {
+      lanes.push(((await (await api.call("GET", `/v1/jobs/${id}`)).json()) as Json).lane);
+    }
+    expect(lanes).toEqual(["bulk", "interactive", "interactive"]);
+  });
 });
 
 describe("GET /v1/batches/{id}", () => {

@@ -38,6 +38,7 @@ describe("the queues' dashboard", () => {
     expect(listing.status).toBe(200);
     const text = await listing.text();
     expect(text).toContain("dash-db");
+    expect(text).toContain('"lane":"interactive"');
     expect(text).toContain("[encrypted]");
     expect(text).not.toContain(password);
     expect(text).not.toContain("enc:v1:");
