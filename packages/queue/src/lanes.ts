@@ -26,10 +26,9 @@ export const rebaseAbove = 2 ** 20;
 /** The clock's key: named with the queue's hash tag, so it shares the queue's slot. */
 export const laneClockKeyOf = (queues: QueueSet, queue: Queue) => `${queues.config.prefix}:lane-clock:${queue.name}`;
 
-/** The clock of each queue, in one round trip (1 before any job started). */
+/** The clock of each queue (1 before any job started); one GET each, as each lives in its queue's slot. */
 export async function readLaneClocks(queues: QueueSet, forQueues: readonly Queue[]): Promise<number[]> {
-  if (forQueues.length === 0) return [];
-  const values = await queues.connection.mget(...forQueues.map((queue) => laneClockKeyOf(queues, queue)));
+  const values = await Promise.all(forQueues.map((queue) => queues.connection.get(laneClockKeyOf(queues, queue))));
   return values.map((value) => Number(value ?? 1));
 }
 
