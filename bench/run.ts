@@ -1,9 +1,11 @@
-// `npm run bench`: Provisioner's throughput beside bare BullMQ, measured in one run on one Redis.
+// `npm run bench`: Provisioner's throughput beside bare BullMQ, measured in one run on one Redis,
+// then fairness within one account (bench/fairness.ts) beside its targets.
 // Options: --jobs N (worker bench, default 2000), --batches N (bulk requests of 1,000, default 10),
 // --rounds N (measured rounds; the median is reported, default 3), --concurrency N (default 50).
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { benchEnqueue } from "./enqueue.ts";
+import { benchFairness } from "./fairness.ts";
 import { format } from "./support.ts";
 import { benchWorker } from "./worker.ts";
 
@@ -58,4 +60,15 @@ for (const [name, ours, baselineName, baseline] of rows) {
   );
   console.log(`  ratio        ${(ours.jobsPerSecond / baseline.jobsPerSecond).toFixed(2)}x of bare BullMQ`);
 }
+
+const fairness = await benchFairness({ redisUrl: options.redisUrl });
+const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+console.log("");
+console.log("fairness: one account, sandbox latency 50 ms, concurrency 10");
+console.log(
+  `  interactive job behind 3,000 waiting bulk jobs: ${fairness.interactiveSeconds.toFixed(2)} s to success  (target <= 2 s: ${verdict(fairness.interactiveSeconds <= 2)})`,
+);
+console.log(
+  `  second of two 1,000-job batches when the first finishes: ${(fairness.secondBatchDone * 100).toFixed(0)} % done  (target >= 40 %: ${verdict(fairness.secondBatchDone >= 0.4)})`,
+);
 process.exit(0);

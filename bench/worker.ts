@@ -111,7 +111,7 @@ async function provisionerWorker(
     logger: pino({ level: "silent" }),
     providers: ["bridgeport"],
   });
-  await waitForCompleted(queues.byProvider.bridgeport, options.jobs);
+  await waitForCompleted(queues.queueOf("bridgeport"), options.jobs);
   const seconds = (performance.now() - started) / 1000;
   await running.close(1_000);
   await queues.close();

@@ -86,14 +86,16 @@ export async function startPrivateRedis(group: ProcessGroup, runDir: string): Pr
  */
 export async function startClusterRedis(): Promise<PrivateRedis> {
   const cluster = await startRedisCluster();
-  const prefix = "{chaos}";
+  // No hash tag in the prefix: each queue's own tag decides its slot, so queues spread.
+  const prefix = "chaos";
   return {
     describe: `cluster ${cluster.nodes}`,
     env: { REDIS_CLUSTER_NODES: cluster.nodes },
     prefix,
     stop: () => cluster.stop(),
     async restart() {
-      const master = await cluster.masterOf(prefix);
+      // The master of the busiest queue the chaos run feeds.
+      const master = await cluster.masterOf("{bridgeport.default}");
       const down = performance.now();
       await cluster.restartMaster(master);
       return performance.now() - down;

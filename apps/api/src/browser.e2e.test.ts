@@ -120,7 +120,7 @@ describe.skipIf(!haveBrowser)("the docs and the dashboard in a browser, offline"
     const context = await openContext({ username: "ops", password: adminToken });
     const page = await context.newPage();
     await page.goto(`${stack.apiUrl}/admin/queues`);
-    for (const queue of ["artie", "bridgeport", "prisma", "postgres", "callbacks"]) {
+    for (const queue of ["artie.default", "bridgeport.default", "prisma.default", "postgres.default", "{callbacks}"]) {
       await expect.poll(() => page.locator("body").innerText(), { timeout: 15_000 }).toContain(queue);
     }
     await expect.poll(() => page.locator("main").innerText(), { timeout: 15_000 }).not.toContain("Loading");
@@ -128,13 +128,13 @@ describe.skipIf(!haveBrowser)("the docs and the dashboard in a browser, offline"
     noCanaries(await textOf(page));
 
     const dead: Json = await (await stack.call("GET", `/v1/dead-letters/${run.dead}`)).json();
-    await page.goto(`${stack.apiUrl}/admin/queues/queue/bridgeport?status=failed`);
+    await page.goto(`${stack.apiUrl}/admin/queues/queue/${encodeURIComponent("{bridgeport.default}")}?status=failed`);
     await expect.poll(() => page.locator("body").innerText(), { timeout: 15_000 }).toContain(run.dead);
     await expect.poll(() => page.locator("body").innerText()).toContain(dead.reason.message);
     await page.screenshot({ path: `${screenshots}dashboard-dead.png`, fullPage: true });
     noCanaries(await textOf(page));
 
-    await page.goto(`${stack.apiUrl}/admin/queues/queue/callbacks?status=failed`);
+    await page.goto(`${stack.apiUrl}/admin/queues/queue/${encodeURIComponent("{callbacks}")}?status=failed`);
     await expect.poll(() => page.locator("body").innerText(), { timeout: 15_000 }).toContain(run.failedDelivery);
     noCanaries(await textOf(page));
     await context.close();

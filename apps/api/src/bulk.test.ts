@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bridgeportInput, type Json, startTestApi, type TestApi } from "./test-support.ts";
+import { bridgeportInput, type Json, queuedCount, startTestApi, type TestApi } from "./test-support.ts";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -30,8 +30,8 @@ describe("POST /v1/jobs/bulk", () => {
       { index: 4, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "account" }) },
     ]);
     expect(body.jobs.map((job: Json) => job.index)).toEqual([0, 2, 5]);
-    expect((await api.queues.byProvider.bridgeport.getJobCounts()).waiting).toBe(2);
-    expect((await api.queues.byProvider.prisma.getJobCounts()).waiting).toBe(1);
+    expect(await queuedCount(api.queues.queueOf("bridgeport"))).toBe(2);
+    expect(await queuedCount(api.queues.queueOf("prisma"))).toBe(1);
 
     const batch = await api.call("GET", `/v1/batches/${body.batchId}`);
     expect(batch.status).toBe(200);
@@ -52,7 +52,7 @@ describe("POST /v1/jobs/bulk", () => {
     expect(body.rejected).toEqual([
       { index: 2, error: expect.objectContaining({ code: "IDEMPOTENCY_KEY_REUSED", field: "idempotencyKey" }) },
     ]);
-    expect((await api.queues.byProvider.postgres.getJobCounts()).waiting).toBe(1);
+    expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(1);
   });
 
   it("accepts 1,000 valid items in one request", async () => {
@@ -66,19 +66,38 @@ describe("POST /v1/jobs/bulk", () => {
   });
 
   it("answers 400 naming jobs for more than 1,000 items or none, queuing nothing", async () => {
-    const before = await api.queues.byProvider.artie.getJobCounts();
+    const before = await api.queues.queueOf("artie").getJobCounts();
     const item = (i: number) => ({ provider: "artie", input: { name: `over_${i}`, connector: {} } });
     for (const jobs of [Array.from({ length: 1001 }, (_, i) => item(i)), []]) {
       const res = await bulk(jobs);
       expect(res.status).toBe(400);
       expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "jobs" });
     }
-    expect(await api.queues.byProvider.artie.getJobCounts()).toEqual(before);
+    expect(await api.queues.queueOf("artie").getJobCounts()).toEqual(before);
   });
 
   it("answers 202 with everything rejected when no item is valid", async () => {
     const body: Json = await (await bulk([{ provider: "postgres", input: {} }])).json();
     expect(body).toMatchObject({ accepted: 0, rejected: [{ index: 0, error: { field: "input.name" } }], jobs: [] });
+  });
+  it("queues items in the bulk lane unless an item says otherwise; POST /v1/jobs defaults to interactive", async () => {
+    const res = await bulk([
+      { provider: "bridgeport", input: bridgeportInput("lane-a") },
+      { provider: "bridgeport", input: bridgeportInput("lane-b"), lane: "interactive" },
+      { provider: "bridgeport", input: bridgeportInput("lane-c"), lane: "express" },
+    ]);
+    const body: Json = await res.json();
+    expect(body.rejected).toEqual([
+      { index: 2, error: expect.objectContaining({ code: "VALIDATION_ERROR", field: "lane" }) },
+    ]);
+    const single: Json = await (
+      await api.call("POST", "/v1/jobs", { body: { provider: "bridgeport", input: bridgeportInput("lane-d") } })
+    ).json();
+    const lanes = [];
+    for (const id of [...body.jobs.map((job: Json) => job.id), single.id]) {
+      lanes.push(((await (await api.call("GET", `/v1/jobs/${id}`)).json()) as Json).lane);
+    }
+    expect(lanes).toEqual(["bulk", "interactive", "interactive"]);
   });
 });
 

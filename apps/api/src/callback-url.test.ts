@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
-import { type Json, jsonRequest, silentLogger, startTestApi, type TestApi, testTokens } from "./test-support.ts";
+import {
+  type Json,
+  jsonRequest,
+  queuedCount,
+  silentLogger,
+  startTestApi,
+  type TestApi,
+  testTokens,
+} from "./test-support.ts";
 
 // The security side of callbackUrl: a caller must not make the worker POST to private networks.
 let api: TestApi;
@@ -13,7 +21,7 @@ afterAll(async () => {
 
 let names = 0;
 const job = (callbackUrl: string) => ({ provider: "postgres", input: { name: `cb_${names++}` }, callbackUrl });
-const queued = async () => (await api.queues.byProvider.postgres.getJobCounts()).waiting ?? 0;
+const queued = () => queuedCount(api.queues.queueOf("postgres"));
 
 const privateLiterals = [
   "http://169.254.169.254/latest/meta-data/iam/",

@@ -130,9 +130,10 @@ it("keeps every secret out of Redis, logs, API answers, the dashboard and metric
   for (const id of [ok, artieOk, prismaOk, deadBridgeport, deadArtie]) await call("GET", `/v1/jobs/${id}`);
   await call("GET", "/metrics");
   const basic = `Basic ${Buffer.from(`ops:${readerToken}`).toString("base64")}`;
-  for (const queue of ["artie", "bridgeport", "prisma", "dead-letters"]) {
-    for (const status of ["completed", "failed", "waiting"]) {
-      const response = await app.request(`/admin/queues/api/queues?activeQueue=${queue}&status=${status}&page=1`, {
+  for (const queue of ["{artie.default}", "{bridgeport.default}", "{prisma.default}", "dead-letters"]) {
+    for (const status of ["completed", "failed", "waiting", "prioritized"]) {
+      const active = encodeURIComponent(queue);
+      const response = await app.request(`/admin/queues/api/queues?activeQueue=${active}&status=${status}&page=1`, {
         headers: { authorization: basic },
       });
       seen.push({ path: `dashboard ${queue} ${status}`, body: await response.text() });

@@ -37,12 +37,16 @@ describe("the queues' dashboard", () => {
       body: { provider: "bridgeport", input: bridgeportInput("dash-db", password) },
     });
     expect(created.status).toBe(202);
-    const listing = await api.app.request("/admin/queues/api/queues?activeQueue=bridgeport&status=waiting&page=1", {
-      headers: basic(adminToken),
-    });
+    const listing = await api.app.request(
+      `/admin/queues/api/queues?activeQueue=${encodeURIComponent("{bridgeport.default}")}&status=prioritized&page=1`,
+      {
+        headers: basic(adminToken),
+      },
+    );
     expect(listing.status).toBe(200);
     const text = await listing.text();
     expect(text).toContain("dash-db");
+    expect(text).toContain('"lane":"interactive"');
     expect(text).toContain("[encrypted]");
     expect(text).not.toContain(password);
     expect(text).not.toContain("enc:v1:");

@@ -43,8 +43,9 @@ function withShownUrl(data: unknown, field: string): unknown {
 
 /**
  * The queues' dashboard (bull-board), read-only: replays and discards go through the API,
- * which gives a replay its new life (data, key, index). A provider queue's failed tab is its
- * dead letters; its jobs' data is shown as `readJobData` reads it. A browser cannot
+ * which gives a replay its new life (data, key, index). Each account's queue is listed
+ * (`{provider.account}`); its failed tab is its dead letters; its jobs' data (with its
+ * `lane`) is shown as `readJobData` reads it. A browser cannot
  * send a bearer token, so it asks for basic auth and takes an API token with `jobs:read`
  * as the password (any user name).
  */

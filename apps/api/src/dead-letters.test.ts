@@ -22,7 +22,7 @@ const reason = (kind: AttemptError["kind"] = "invalid"): AttemptError => ({
 async function failUntil(provider: ProviderName, done: () => Promise<boolean>): Promise<void> {
   const connection = createRedisConnection(redisUrl, "worker");
   const worker = new Worker(
-    provider,
+    api.queues.queueOf(provider).name,
     async () => {
       throw new UnrecoverableError("x");
     },
@@ -41,13 +41,13 @@ async function failUntil(provider: ProviderName, done: () => Promise<boolean>): 
 }
 
 const failAll = (provider: ProviderName, count: number) =>
-  failUntil(provider, async () => (await api.queues.byProvider[provider].getJobCounts("failed")).failed === count);
+  failUntil(provider, async () => (await api.queues.queueOf(provider).getJobCounts("failed")).failed === count);
 
 /** The job dies as the worker's runner would have it: failed by BullMQ, its last attempt's error logged. */
 async function kill(name: string, kind?: AttemptError["kind"]) {
   const id = ids[name] as string;
   const provider = id.startsWith("bridgeport") ? "bridgeport" : "postgres";
-  const queue = api.queues.byProvider[provider];
+  const queue = api.queues.queueOf(provider);
   if ((await queue.getJobState(id)) !== "failed") {
     await failUntil(provider, async () => (await queue.getJobState(id)) === "failed");
   }
@@ -62,7 +62,7 @@ async function kill(name: string, kind?: AttemptError["kind"]) {
  */
 async function strand(name: string) {
   const id = ids[name] as string;
-  const queue = api.queues.byProvider.postgres;
+  const queue = api.queues.queueOf("postgres");
   await api.connection
     .multi()
     .lrem(queue.toKey("wait"), 0, id)
@@ -149,7 +149,7 @@ describe("replaying", () => {
     const res = await replay("a");
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ id: ids.a, status: "queued" });
-    expect(await api.queues.byProvider.postgres.getJobState(ids.a as string)).toBe("waiting");
+    expect(await api.queues.queueOf("postgres").getJobState(ids.a as string)).toBe("prioritized");
     expect((await entry("a")).status).toBe(404);
     const view: Json = await (await api.call("GET", `/v1/jobs/${ids.a}`)).json();
     expect(view).toMatchObject({ status: "queued", attempts: 0, input: { name: "dl_a" } });
@@ -167,7 +167,7 @@ describe("replaying", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "input.name" });
     expect((await entry("b")).status).toBe(200);
-    expect(await api.queues.byProvider.postgres.getJobState(ids.b as string)).toBe("failed");
+    expect(await api.queues.queueOf("postgres").getJobState(ids.b as string)).toBe("failed");
   });
 
   it("replays with a corrected input", async () => {
@@ -190,7 +190,7 @@ describe("replaying", () => {
     expect(everything.replayed).toBe(3);
     expect([...everything.ids].sort()).toEqual([ids.d, ids.e, ids.f].sort());
     expect(everything.skipped).toEqual([ids.a]);
-    expect(await api.queues.byProvider.bridgeport.getJobState(ids.e as string)).toBe("waiting");
+    expect(await api.queues.queueOf("bridgeport").getJobState(ids.e as string)).toBe("prioritized");
   });
 
   it("discards an entry: 204, then 404", async () => {

@@ -7,6 +7,7 @@ import { type App, createApp } from "./app.ts";
 import {
   adminToken,
   jsonRequest,
+  queuedCount,
   redisUrl,
   silentLogger,
   testConfig,
@@ -65,7 +66,7 @@ const created = (tenantId: string, port = 5432) => ({
   timestamp: new Date().toISOString(),
   data: { tenantId, port },
 });
-const queued = async () => (await queues.byProvider.bridgeport.getJobCounts("waiting")).waiting ?? 0;
+const queued = () => queuedCount(queues.queueOf("bridgeport"));
 
 describe("POST /v1/events/{source}", () => {
   it("turns a signed event into the trigger's job, keyed by its webhook-id, with no bearer token", async () => {

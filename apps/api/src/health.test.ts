@@ -38,7 +38,7 @@ describe("when Redis is unreachable", () => {
     connection = createRedisConnection("redis://127.0.0.1:1", "api"); // nothing listens on port 1
     connection.on("error", () => {});
     queues = openQueues(testConfig(), connection);
-    for (const queue of Object.values(queues.byProvider)) queue.on("error", () => {});
+    for (const queue of queues.accounts.map(({ queue }) => queue)) queue.on("error", () => {});
     app = createApp({ queues, tokens: testTokens, logger: silentLogger });
   });
   afterAll(async () => {

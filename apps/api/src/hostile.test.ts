@@ -76,7 +76,7 @@ async function expectRefused(res: Response, statuses?: readonly number[]) {
 
 /** Nothing queued, and no key under the prefix but the queues' own meta keys. */
 async function expectNothingQueued() {
-  for (const queue of Object.values(api.queues.byProvider)) {
+  for (const queue of api.queues.accounts.map(({ queue }) => queue)) {
     const counts = await queue.getJobCounts();
     expect(
       Object.values(counts).every((count) => count === 0),

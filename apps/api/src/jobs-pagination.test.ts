@@ -48,7 +48,7 @@ const statusOfTarget = (target: Target): JobStatus => (target === "provisioning"
 
 /** A worker that takes jobs only when told, so a test moves each one where it wants. */
 function manualWorker(provider: ProviderName): Worker<JobData> {
-  return new Worker<JobData>(provider, null, {
+  return new Worker<JobData>(api.queues.queueOf(provider).name, null, {
     connection: workerConnection,
     prefix: api.queues.config.prefix,
     autorun: false,
@@ -95,7 +95,7 @@ async function submitInBatches(batches: { provider: ProviderName; repeat: boolea
       if (!outcome.accepted) throw new Error(`rejected: ${outcome.message}`);
       if (jobs.has(outcome.id)) continue;
       const provider = outcome.id.slice(0, outcome.id.indexOf("-")) as ProviderName;
-      const job = await api.queues.byProvider[provider].getJob(outcome.id);
+      const job = await api.queues.queueOf(provider).getJob(outcome.id);
       if (!job) throw new Error(`job ${outcome.id} is missing`);
       jobs.set(outcome.id, { id: outcome.id, provider, submittedAt: job.data.submittedAt });
     }
@@ -253,7 +253,7 @@ describe("GET /v1/jobs pagination", () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 2));
     const [removed] = await submitInBatches([[{ provider: "postgres", repeat: false }]]);
-    await api.queues.byProvider.postgres.remove((removed as Submitted).id);
+    await api.queues.queueOf("postgres").remove((removed as Submitted).id);
     const first: Json = await (await api.call("GET", "/v1/jobs?limit=1")).json();
     expect(first.jobs.map((job: Json) => job.id)).toEqual([[...jobs].sort(newestFirst)[0]?.id]);
     expect(await walk({ limit: 1 })).toEqual([...jobs].sort(newestFirst).map((job) => job.id));
@@ -273,7 +273,7 @@ describe("GET /v1/jobs pagination", () => {
       await worker.close();
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
-    const failed = await api.queues.byProvider.postgres.getJob((dead as Submitted).id);
+    const failed = await api.queues.queueOf("postgres").getJob((dead as Submitted).id);
     if (!failed) throw new Error("the dead job is gone");
     await failed.log(
       JSON.stringify({ at: new Date().toISOString(), attempt: 1, kind: "invalid", retryable: false, message: "x" }),

@@ -4,6 +4,7 @@ import {
   bridgeportInput,
   type Json,
   jsonRequest,
+  queuedCount,
   silentLogger,
   startTestApi,
   type TestApi,
@@ -26,7 +27,7 @@ describe("POST /v1/jobs", () => {
     expect(res.status).toBe(202);
     const body: Json = await res.json();
     expect(body).toEqual({ id: expect.stringMatching(/^postgres-/), status: "queued", deduplicated: false });
-    expect(await api.queues.byProvider.postgres.getJobState(body.id)).toBe("waiting");
+    expect(await api.queues.queueOf("postgres").getJobState(body.id)).toBe("prioritized");
   });
 
   it("answers 200 with the same job when the key is repeated with the same request", async () => {
@@ -67,10 +68,10 @@ describe("POST /v1/jobs", () => {
     );
     expect(res.status).toBe(400);
     expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "idempotencyKey" });
-    const counts = await api.queues.byProvider.postgres.getJobCounts();
+    const counts = await queuedCount(api.queues.queueOf("postgres"));
     const again = await submit({ provider: "postgres", input: { name: "tenant_keys" }, idempotencyKey: "a" });
     expect(again.status).toBe(202);
-    expect((await api.queues.byProvider.postgres.getJobCounts()).waiting).toBe((counts.waiting ?? 0) + 1);
+    expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(counts + 1);
   });
 
   it.each([
@@ -115,15 +116,15 @@ describe("POST /v1/jobs", () => {
   });
 
   it("makes exactly one job of 1,000 concurrent submissions with one key", async () => {
-    const before = await api.queues.byProvider.prisma.getJobCounts();
+    const before = await queuedCount(api.queues.queueOf("prisma"));
     const request = { provider: "prisma", input: { projectId: "proj_race", name: "race" }, idempotencyKey: "race" };
     const responses = await Promise.all(Array.from({ length: 1000 }, () => submit(request)));
     const bodies: Json[] = await Promise.all(responses.map((res) => res.json()));
     expect(new Set(responses.map((res) => res.status))).toEqual(new Set([200, 202]));
     expect(bodies.filter((body) => body.deduplicated === false)).toHaveLength(1);
     expect(new Set(bodies.map((body) => body.id)).size).toBe(1);
-    const after = await api.queues.byProvider.prisma.getJobCounts();
-    expect(after.waiting).toBe((before.waiting ?? 0) + 1);
+    const after = await queuedCount(api.queues.queueOf("prisma"));
+    expect(after).toBe(before + 1);
   });
 });
 

@@ -33,7 +33,7 @@ const scrape = async (app = api.app) => {
 async function kill(id: string): Promise<void> {
   const connection = createRedisConnection(redisUrl, "worker");
   const worker = new Worker(
-    "bridgeport",
+    api.queues.queueOf("bridgeport").name,
     async () => {
       throw new UnrecoverableError("x");
     },
@@ -41,7 +41,7 @@ async function kill(id: string): Promise<void> {
   );
   try {
     const deadline = Date.now() + 10_000;
-    while ((await api.queues.byProvider.bridgeport.getJobState(id)) !== "failed") {
+    while ((await api.queues.queueOf("bridgeport").getJobState(id)) !== "failed") {
       if (Date.now() > deadline) throw new Error(`job ${id} did not fail in time`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -49,7 +49,7 @@ async function kill(id: string): Promise<void> {
     await worker.close();
     await connection.quit();
   }
-  const job = await api.queues.byProvider.bridgeport.getJob(id);
+  const job = await api.queues.queueOf("bridgeport").getJob(id);
   if (!job) throw new Error(`job ${id} is gone`);
   const at = new Date().toISOString();
   await job.log(JSON.stringify({ at, attempt: 1, kind: "invalid", retryable: false, message: "x" }));

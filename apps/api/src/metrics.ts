@@ -1,7 +1,7 @@
 /*
  * The API's Prometheus metrics, served at `GET /metrics` to a token with `jobs:read`:
  *
- *   provisioner_jobs{provider, status}          gauge: jobs per provider queue by product status
+ *   provisioner_jobs{provider, status}          gauge: jobs per provider (its accounts' queues summed) by product status
  *                                               (queued, running, retrying, succeeded, dead)
  *   provisioner_dead_letters{provider}          gauge: dead letters (failed jobs) per provider
  *   provisioner_redis_up                        gauge: 1 when the queues could be read, else 0
@@ -65,7 +65,8 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
   if (queues.connection.status !== "ready") return { up: false };
   try {
     const [counts, deadLetters, finished] = await Promise.all([
-      Promise.all(providerNames.map((provider) => queues.byProvider[provider].getJobCounts())),
+      // Every account's queue, summed into its provider's gauges.
+      Promise.all(queues.accounts.map(({ queue }) => queue.getJobCounts())),
       // The dead letters are the failed sets: one ZCARD each, whatever their size.
       deadLetterCounts(queues),
       // One HGETALL of a hash with a field per (provider, account, outcome): O(1) in jobs.
@@ -75,7 +76,7 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
       ProviderName,
       Record<JobStatus, number>
     >;
-    providerNames.forEach((provider, i) => {
+    queues.accounts.forEach(({ provider }, i) => {
       for (const [state, count] of Object.entries(counts[i] ?? {})) {
         const status = state === "paused" ? "queued" : statusOfState(state as JobState);
         if (status) jobs[provider][status] += count;

@@ -381,10 +381,10 @@ describe("typical requests and their errors conform to the document", () => {
 
 /** Fails every waiting postgres job for good with a bare worker, logging the given ones' last error. */
 async function failEveryPostgresJob(ids: readonly string[]): Promise<void> {
-  const queue = api.queues.byProvider.postgres;
+  const queue = api.queues.queueOf("postgres");
   const connection = createRedisConnection(redisUrl, "worker");
   const worker = new Worker(
-    "postgres",
+    queue.name,
     async () => {
       throw new UnrecoverableError("refused");
     },

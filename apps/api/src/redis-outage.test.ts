@@ -7,6 +7,7 @@ import {
   adminToken,
   bridgeportInput,
   jsonRequest,
+  queuedCount,
   silentLogger,
   testConfig,
   testTokens,
@@ -65,6 +66,5 @@ it("answers 503 with Retry-After while its Redis is down, and recovers by itself
   expect(kept.status).toBe(200);
   expect(((await kept.json()) as { status: string }).status).toBe("queued");
   // The request refused during the outage queued nothing.
-  const counts = await queues.byProvider.bridgeport.getJobCounts("waiting");
-  expect(counts.waiting).toBe(2);
+  expect(await queuedCount(queues.queueOf("bridgeport"))).toBe(2);
 });

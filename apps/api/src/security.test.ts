@@ -6,6 +6,7 @@ import {
   capturingLogger,
   type Json,
   jsonRequest,
+  queuedCount,
   readerToken,
   silentLogger,
   startTestApi,
@@ -44,7 +45,7 @@ describe("authentication and scopes", () => {
     const res = await api.call("POST", "/v1/jobs", { body: aJob, token: readerToken });
     expect(res.status).toBe(403);
     expect(((await res.json()) as Json).error).toMatchObject({ code: "FORBIDDEN" });
-    expect((await api.queues.byProvider.postgres.getJobCounts()).waiting).toBe(0);
+    expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(0);
     for (const path of ["/v1/dead-letters", "/v1/jobs/postgres-x/secrets"]) {
       expect((await api.call("GET", path, { token: readerToken })).status).toBe(403);
     }
@@ -90,7 +91,7 @@ describe("the error envelope", () => {
     const body = { ...aJob, metadata: { note: "x".repeat(200) } };
     const res = await app.request("/v1/jobs", jsonRequest("POST", body));
     expect(res.status).toBe(413);
-    expect((await api.queues.byProvider.postgres.getJobCounts()).waiting).toBe(0);
+    expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(0);
   });
 
   it("answers 404 NOT_FOUND in the envelope for an unknown route", async () => {
@@ -147,7 +148,7 @@ describe("secrets", () => {
     const view: Json = await (await api.call("GET", `/v1/jobs/${id}`)).json();
     expect(view.input).toEqual({ envId: "env_test", name: "secret-db", type: "postgres", password: "[redacted]" });
 
-    const stored = await api.connection.hget(api.queues.byProvider.bridgeport.toKey(id), "data");
+    const stored = await api.connection.hget(api.queues.queueOf("bridgeport").toKey(id), "data");
     expect(stored).toBeTruthy();
     expect(stored).not.toContain(password);
 
@@ -197,11 +198,15 @@ describe("logging", () => {
 
   it("answers 500 INTERNAL for an unexpected error and logs it with the request id", async () => {
     const { logger, lines } = capturingLogger();
-    const broken: typeof api.queues.byProvider.postgres = Object.create(api.queues.byProvider.postgres);
+    const postgres = api.queues.queueOf("postgres");
+    const broken: typeof postgres = Object.create(postgres);
     broken.getJob = () => Promise.reject(new Error("boom"));
-    const queues = { ...api.queues, byProvider: { ...api.queues.byProvider, postgres: broken } };
+    const queues = {
+      ...api.queues,
+      queueOfJobId: () => ({ provider: "postgres" as const, account: "default", queue: broken }),
+    };
     const app = createApp({ queues, tokens: testTokens, logger });
-    const res = await app.request("/v1/jobs/postgres-abc", jsonRequest("GET", undefined));
+    const res = await app.request(`/v1/jobs/postgres-default-${"0".repeat(32)}`, jsonRequest("GET", undefined));
     expect(res.status).toBe(500);
     const { error }: Json = await res.json();
     expect(error).toMatchObject({ code: "INTERNAL", message: "internal error" });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { RedisConnection } from "@provisioner/queue";
 import { createRedisConnection, deleteKeysWithPrefix, loadConfig, openQueues, type QueueSet } from "@provisioner/queue";
 import { sandboxProviderEnv } from "@provisioner/sandbox";
+import type { Queue } from "bullmq";
 import { type App, createApp } from "./app.ts";
 import { staticTokenResolver } from "./auth.ts";
 import { scopes } from "./identity.ts";
@@ -126,4 +127,13 @@ export function capturingLogger() {
   const lines: Json[] = [];
   const logger = createLogger({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines };
+}
+
+/**
+ * Jobs queued and not yet taken: BullMQ keeps a job with a priority (every job has its
+ * lane's, packages/queue lanes.ts) in `prioritized`, not `waiting`.
+ */
+export async function queuedCount(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts("waiting", "prioritized");
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
 }

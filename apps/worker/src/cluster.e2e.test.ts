@@ -99,7 +99,7 @@ describe("on a cluster", () => {
       }),
     );
     await harness.waitFor(submitted[0] as string, (view) => view.status !== "queued");
-    await cluster.restartMaster(await cluster.masterOf(harness.queues.config.prefix));
+    await cluster.restartMaster(await cluster.masterOf("{bridgeport.default}"));
     harness.setFaults([]);
 
     const views = await Promise.all(submitted.map((id) => harness.waitFor(id, undefined, 30_000)));

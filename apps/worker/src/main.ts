@@ -46,7 +46,7 @@ const running = await startWorkers({
     identityLeaseMs: env.data.WORKER_IDENTITY_LEASE_MS,
   },
 });
-logger.info({ providers: [...running.workers.keys()], pid: process.pid }, "worker ready");
+logger.info({ queues: [...running.workers.keys()], pid: process.pid }, "worker ready");
 const metricsPort = env.data.METRICS_PORT;
 const metricsServer =
   metricsPort === undefined

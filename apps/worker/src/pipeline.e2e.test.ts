@@ -68,7 +68,7 @@ describe("Prisma provisioning", () => {
       expect(view.result?.outcome).toBe("created");
       expect(view.attempts).toBe(1);
       expect(slow.sandbox.state.stats().requests.prisma.find).toBeGreaterThanOrEqual(1);
-      const job = await slow.queues.byProvider.prisma.getJob(id);
+      const job = await slow.queues.queueOf("prisma").getJob(id);
       expect(job?.returnvalue.secrets).toMatch(/^enc:v1:/);
     } finally {
       await slow.close();
@@ -142,15 +142,14 @@ describe("secrets at rest", () => {
 describe("untrusted job data", () => {
   it("parks a job whose data fails validation at once, without calling the provider", async () => {
     const before = harness.sandbox.state.stats().requests.bridgeport.create;
-    const id = "bridgeport-not-a-valid-job";
-    await harness.queues.byProvider.bridgeport.add(
-      "create-database",
-      { provider: "bridgeport", input: "rm -rf /" } as never,
-      {
+    // An id of the form the API makes (provider, account, digest), so the job view finds its queue.
+    const id = `bridgeport-default-${"0".repeat(32)}`;
+    await harness.queues
+      .queueOf("bridgeport")
+      .add("create-database", { provider: "bridgeport", input: "rm -rf /" } as never, {
         jobId: id,
         attempts: 3,
-      },
-    );
+      });
     const view = await harness.waitFor(id);
     expect(view.status).toBe("dead");
     expect(view.attempts).toBe(1);

@@ -14,7 +14,7 @@ afterAll(() => harness.close());
 
 it("shows a Prisma job as running, with no attempt spent, while the provider is provisioning", async () => {
   const id = await harness.submit({ provider: "prisma", input: inputFor.prisma() });
-  const queue = harness.queues.byProvider.prisma;
+  const queue = harness.queues.queueOf("prisma");
   const seen: JobView[] = [];
   const deadline = Date.now() + provisioningMs + 10_000;
   for (;;) {

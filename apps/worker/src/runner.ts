@@ -1,12 +1,13 @@
 import { isProviderError, type ProviderName } from "@provisioner/provider-client";
 import {
   type AttemptError,
+  advanceLaneClock,
   attemptRecordOf,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
 } from "@provisioner/queue";
-import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, type Processor, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { type JobData, type JobResult, provisioningPollMs, readJobData } from "./jobs/create-database/definition.ts";
 import type { RunOutcome } from "./jobs/create-database/handler.ts";
@@ -16,6 +17,8 @@ import type { WorkerMetrics } from "./metrics.ts";
 export interface RunnerDeps {
   queues: QueueSet;
   provider: ProviderName;
+  /** The account's queue this runner serves: a 429 pauses it, and only it. */
+  queue: Queue;
   settings: Pick<ProviderSettings, "backoff">;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "jobAttempts" | "rateLimitPauses">;
@@ -29,7 +32,7 @@ export interface RunnerDeps {
  * - the database is still provisioning: asked about again shortly;
  * - another job holds the database's identity lock: a short jittered wait;
  * - shutdown cut the run short: handed back at once for another worker;
- * - 429: the whole provider queue waits out Retry-After;
+ * - 429: the account's queue waits out Retry-After (other accounts' queues run on);
  * - another retryable error with Retry-After (503, BRIDGEPORT's in-progress 409): this job waits that long.
  * Otherwise a retryable error is rethrown and BullMQ backs off with full jitter; one that is
  * not retryable becomes UnrecoverableError. Either way a failure that is final (BullMQ's
@@ -37,11 +40,13 @@ export interface RunnerDeps {
  * as it is thrown; BullMQ's failed set is the dead letter (packages/queue failed-jobs.ts).
  */
 export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
-  const { queues, provider, logger } = deps;
+  const { queues, provider, queue, logger } = deps;
 
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
     const log = logger.child({ jobId: job.id, provider, attempt });
+    // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come (lanes.ts).
+    await advanceLaneClock(queues, queue, job.priority);
     const waitFor = async (ms: number): Promise<never> => {
       await job.moveToDelayed(Date.now() + ms, token);
       throw new DelayedError();
@@ -80,9 +85,9 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       }
       if (error.kind === "rate_limited") {
         const waitMs = error.retryAfterMs ?? deps.settings.backoff.baseMs;
-        failure.warn({ waitMs }, "provider rate limit: pausing the queue");
+        failure.warn({ waitMs }, "provider rate limit: pausing the account's queue");
         deps.metrics.rateLimitPauses.inc({ provider, account: readJobData(job).data.account });
-        await queues.byProvider[provider].rateLimit(waitMs);
+        await queue.rateLimit(waitMs);
         throw Worker.RateLimitError();
       }
       if (error.retryAfterMs !== undefined) {

@@ -56,6 +56,8 @@ export async function startHarness(
   options: {
     prismaProvisioningMs?: number;
     providers?: Record<string, unknown>;
+    /** Named accounts per provider (PROVISIONER_CONFIG's `accounts`); each provider keeps its `default` too. */
+    accounts?: (sandboxUrl: string) => Record<string, Record<string, unknown>>;
     redisUrl?: string;
     /** A Redis Cluster's seed nodes (`REDIS_CLUSTER_NODES`); wins over `redisUrl`. */
     redisClusterNodes?: string;
@@ -67,15 +69,15 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ prismaProvisioningMs: options.prismaProvisioningMs ?? 0 });
-  // On a cluster the prefix is a hash tag: every key in one slot, so the job index's MULTI
-  // (one index across queues) stays legal until each queue keeps its own index.
-  const prefix = options.redisClusterNodes ? `{test-${randomUUID().slice(0, 8)}}` : `test-${randomUUID().slice(0, 8)}`;
+  // No hash tag in the prefix: on a cluster each queue's own tag decides its slot, so queues spread.
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), "provisioner-"));
   const configPath = join(dir, "config.json");
   const providers = Object.fromEntries(
     ["artie", "bridgeport", "prisma", "postgres"].map((p) => [p, options.providers?.[p] ?? fastProviderSettings]),
   );
-  writeFileSync(configPath, JSON.stringify({ providers }));
+  const accounts = options.accounts?.(sandbox.url);
+  writeFileSync(configPath, JSON.stringify(accounts ? { providers, accounts } : { providers }));
   const env: Record<string, string> = {
     REDIS_URL: options.redisUrl ?? redisUrl,
     ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes } : {}),

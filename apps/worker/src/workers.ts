@@ -15,6 +15,7 @@ import {
   type QueueSet,
   queueCallback,
   readJobData,
+  settingsOf,
 } from "@provisioner/queue";
 import { type Job, Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -49,7 +50,8 @@ export interface StartWorkersOptions {
 }
 
 export interface RunningWorkers {
-  readonly workers: ReadonlyMap<ProviderName, Worker<JobData, JobResult>>;
+  /** One Worker per account queue served, by queue name (`{provider.account}`). */
+  readonly workers: ReadonlyMap<string, Worker<JobData, JobResult>>;
   /** This process's metrics (metrics.ts), for `/metrics` on METRICS_PORT. */
   readonly metrics: WorkerMetrics;
   /**
@@ -62,7 +64,7 @@ export interface RunningWorkers {
 }
 
 /**
- * BullMQ's fetch honours a queue-wide pause (`queue.rateLimit`, set when a provider answers
+ * BullMQ's fetch honours a queue-wide pause (`queue.rateLimit`, set when an account answers
  * 429) only for a worker that has a limiter; without one, another slot can take the job
  * straight back. Where no rate limit is configured, a limit this high never trips by itself.
  */
@@ -130,32 +132,36 @@ function countEndings(
 const handBackReserveMs = (graceMs: number) => Math.min(5_000, Math.round(graceMs / 2));
 
 /**
- * One BullMQ Worker per provider queue, each with that provider's concurrency, rate
- * limit and backoff. Provider clients are created (and their accounts validated) here,
- * so bad configuration stops the process before it takes a job.
+ * One BullMQ Worker per account queue of the providers served, each with that account's
+ * concurrency, rate limit and backoff (its provider's settings and its own overrides), so
+ * one account's limit, 429 pause or import never holds up another's jobs. Provider clients
+ * are created (and their accounts validated) here, so bad configuration stops the process
+ * before it takes a job.
  */
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { queues, connection, logger, tuning = {} } = options;
   const { config } = queues;
   const wanted = options.providers ?? providerNames.filter((p) => Object.keys(config.accounts[p]).length > 0);
-  const workers = new Map<ProviderName, Worker<JobData, JobResult>>();
+  const workers = new Map<string, Worker<JobData, JobResult>>();
   const clients: ProviderClient[] = [];
   const metrics = createWorkerMetrics();
   const locks = createIdentityLocks({ connection, prefix: config.prefix, leaseMs: tuning.identityLeaseMs });
 
-  for (const provider of wanted) {
-    const settings = config.providers[provider];
-    const accountClients = new Map(
-      Object.entries(config.accounts[provider]).map(
-        ([name, account]) => [name, createProviderClient(account, { observeCall: metrics.observeCall })] as const,
-      ),
+  for (const { provider, account, queue } of queues.accounts.filter((entry) => wanted.includes(entry.provider))) {
+    const settings = settingsOf(config, provider, account);
+    const client = createProviderClient(
+      config.accounts[provider][account] as (typeof config.accounts)[typeof provider][string],
+      { observeCall: metrics.observeCall },
     );
-    clients.push(...accountClients.values());
+    clients.push(client);
+    // Only this account's client: data that names another account fails as `account-missing`.
+    const accountClients = new Map([[account, client]]);
     const worker = new Worker<JobData, JobResult>(
-      provider,
+      queue.name,
       createRunner({
         queues,
         provider,
+        queue,
         settings,
         logger,
         metrics,
@@ -175,10 +181,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         maxStalledCount: tuning.maxStalledCount ?? 5,
       },
     );
-    worker.on("error", (error) => logger.error({ provider, err: { message: error.message } }, "worker error"));
+    worker.on("error", (error) => logger.error({ provider, account, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
     countEndings(worker, connection, config.prefix, metrics, logger);
-    workers.set(provider, worker);
+    workers.set(queue.name, worker);
   }
   const callbacks = startCallbackWorker({
     queues,

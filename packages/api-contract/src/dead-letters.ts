@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { attemptErrorSchema, failureKindSchema } from "./attempts.ts";
-import { providerSchema } from "./jobs.ts";
+import { laneSchema, providerSchema } from "./jobs.ts";
 
 /** A dead letter as the API shows it: what died, why, every attempt's error, the request with its secrets removed. */
 export const deadLetterViewSchema = z
@@ -8,6 +8,7 @@ export const deadLetterViewSchema = z
     id: z.string(),
     provider: providerSchema,
     account: z.string(),
+    lane: laneSchema,
     diedAt: z.string(),
     reason: attemptErrorSchema,
     errors: z.array(attemptErrorSchema),

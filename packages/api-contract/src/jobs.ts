@@ -12,6 +12,14 @@ export type JobStatus = z.output<typeof jobStatusSchema>;
 
 export const providerSchema = z.enum(providerNames);
 
+/**
+ * A job's lane within its account: `interactive` jobs start before waiting `bulk` ones, and
+ * bulk batches share the account round robin; bulk still gets a share and never starves.
+ */
+export const lanes = ["interactive", "bulk"] as const;
+export const laneSchema = z.enum(lanes);
+export type Lane = z.output<typeof laneSchema>;
+
 // No control characters (Unicode category Cc), spelled as the C0 and C1 ranges and DEL rather
 // than `\P{Cc}`, so that pattern dialects without Unicode property escapes read it the same.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
@@ -46,6 +54,10 @@ const jobRequestFields = {
   }),
   callbackUrl: callbackUrlSchema.optional(),
   metadata: metadataSchema.optional(),
+  lane: laneSchema.optional().meta({
+    description:
+      "`interactive` starts before the account's waiting `bulk` jobs. Default: `interactive` for POST /v1/jobs and events, `bulk` for POST /v1/jobs/bulk.",
+  }),
 };
 
 // One variant per provider, so `input` is checked against that provider's own schema and
@@ -93,6 +105,7 @@ export const jobViewSchema = z
     id: z.string(),
     provider: providerSchema,
     account: z.string(),
+    lane: laneSchema,
     status: jobStatusSchema,
     attempts: z.number().int(),
     maxAttempts: z.number().int(),

@@ -1,7 +1,6 @@
 import { type BatchView, jobStatuses } from "@provisioner/api-contract";
 import { deathReasons } from "./failed-jobs.ts";
 import type { QueueSet } from "./queues.ts";
-import { providerOfJobId } from "./queues.ts";
 import { statusOfState } from "./status.ts";
 
 const batchKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
@@ -24,13 +23,13 @@ export async function getBatch(queues: QueueSet, batchId: string): Promise<Batch
   const dead: BatchView["dead"] = [];
   await Promise.all(
     ids.map(async (id) => {
-      const provider = providerOfJobId(id);
-      const state = provider ? await queues.byProvider[provider].getJobState(id) : "unknown";
+      const owner = queues.queueOfJobId(id);
+      const state = owner ? await owner.queue.getJobState(id) : "unknown";
       // A job past its retention is gone; say so rather than guess how it ended.
       const status = statusOfState(state) ?? "expired";
       counts[status] += 1;
-      if (status === "dead" && provider) {
-        const [reason] = await deathReasons(queues, [{ id, provider }]);
+      if (status === "dead" && owner) {
+        const [reason] = await deathReasons(queues, [{ id, provider: owner.provider, queue: owner.queue }]);
         dead.push({ id, reason: reason?.message ?? null });
       }
     }),

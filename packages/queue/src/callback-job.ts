@@ -4,7 +4,8 @@ import { providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
 import { type AttemptError, attemptErrorSchema } from "./job-data.ts";
 
-export const callbackQueueName = "callbacks";
+// Braced like the account queues: a Redis Cluster hash tag keeps its keys in one slot.
+export const callbackQueueName = "{callbacks}";
 
 /**
  * What a job's `callbackUrl` receives when the job ends, in the same `{type, timestamp,

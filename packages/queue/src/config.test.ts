@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, settingsOf } from "./config.ts";
 
 const key = randomBytes(32).toString("base64");
 const writeConfig = (value: unknown) => {
@@ -119,6 +119,40 @@ describe("loadConfig", () => {
   it("refuses a file that is not JSON", () => {
     expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: writeConfig("{nope") })).toThrow(
       /not valid JSON/,
+    );
+  });
+
+  it("gives each account its provider's settings, with the fields the account overrides replaced", () => {
+    const path = writeConfig({
+      providers: { bridgeport: { concurrency: 4, rateLimit: { max: 10, durationMs: 1_000 } } },
+      accounts: {
+        bridgeport: {
+          eu: { url: "http://eu.test", token: "t", settings: { concurrency: 2, timeoutMs: 5_000 } },
+          us: { url: "http://us.test", token: "t" },
+        },
+      },
+    });
+    const config = loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: path });
+    expect(settingsOf(config, "bridgeport", "eu")).toMatchObject({
+      concurrency: 2,
+      timeoutMs: 5_000,
+      rateLimit: { max: 10, durationMs: 1_000 },
+      attempts: 8,
+    });
+    expect(settingsOf(config, "bridgeport", "us")).toEqual(config.providers.bridgeport);
+    expect(config.accounts.bridgeport.eu?.timeoutMs).toBe(5_000);
+  });
+
+  it("refuses an account name outside [A-Za-z0-9_-] (it names a queue) and an unknown override field", () => {
+    for (const name of ["eu:west", "{eu}", "eu west", "a".repeat(65)]) {
+      const path = writeConfig({ accounts: { bridgeport: { [name]: { url: "http://x.test", token: "t" } } } });
+      expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: path })).toThrow(ConfigError);
+    }
+    const path = writeConfig({
+      accounts: { bridgeport: { eu: { url: "http://x.test", token: "t", settings: { colour: 1 } } } },
+    });
+    expect(() => loadConfig({ PROVISIONER_ENCRYPTION_KEY: key, PROVISIONER_CONFIG: path })).toThrow(
+      /accounts\.bridgeport\.eu\.settings/,
     );
   });
 });

@@ -1,31 +1,69 @@
 import { readFileSync } from "node:fs";
+import { laneSchema } from "@provisioner/api-contract";
 import { type AccountConfig, type ProviderName, providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
 import type { RedisTarget } from "./redis.ts";
 
-/** Per-provider execution settings (SPEC section 3). Every field has a default. */
-const providerSettingsSchema = z.strictObject({
-  /** Jobs run at once per worker process. Default 10. */
-  concurrency: z.number().int().min(1).max(1000).default(10),
-  /** At most `max` create calls per `durationMs`, across all workers. Default: none. */
-  rateLimit: z.strictObject({ max: z.number().int().min(1), durationMs: z.number().int().min(1) }).optional(),
+const backoffFields = { baseMs: z.number().int().min(1), capMs: z.number().int().min(1) };
+/** Per-provider execution settings (SPEC section 3), without their defaults. */
+const settingsFields = {
+  /** Jobs run at once per worker process, per account. Default 10. */
+  concurrency: z.number().int().min(1).max(1000),
+  /** At most `max` create calls per `durationMs` per account, across all workers. Default: none. */
+  rateLimit: z.strictObject({ max: z.number().int().min(1), durationMs: z.number().int().min(1) }),
   /** Create attempts before a retryable failure is final. Default 8. */
-  attempts: z.number().int().min(1).max(100).default(8),
+  attempts: z.number().int().min(1).max(100),
   /** Exponential backoff with full jitter: a random delay up to min(capMs, baseMs * 2^(n-1)). */
-  backoff: z
-    .strictObject({ baseMs: z.number().int().min(1).default(1_000), capMs: z.number().int().min(1).default(300_000) })
-    .default({ baseMs: 1_000, capMs: 300_000 }),
+  backoff: z.strictObject({ baseMs: backoffFields.baseMs.default(1_000), capMs: backoffFields.capMs.default(300_000) }),
   /** Per-call timeout. Default 15 s. */
-  timeoutMs: z.number().int().min(1).max(600_000).default(15_000),
+  timeoutMs: z.number().int().min(1).max(600_000),
   /** A job older than this dies instead of trying again. Default 24 h. */
-  maxAgeMs: z.number().int().min(1).default(86_400_000),
+  maxAgeMs: z.number().int().min(1),
+};
+const providerSettingsSchema = z.strictObject({
+  concurrency: settingsFields.concurrency.default(10),
+  rateLimit: settingsFields.rateLimit.optional(),
+  attempts: settingsFields.attempts.default(8),
+  backoff: settingsFields.backoff.default({ baseMs: 1_000, capMs: 300_000 }),
+  timeoutMs: settingsFields.timeoutMs.default(15_000),
+  maxAgeMs: settingsFields.maxAgeMs.default(86_400_000),
+});
+/** An account's own settings: each field given replaces the provider's. */
+const settingsOverrideSchema = z.strictObject({
+  concurrency: settingsFields.concurrency.optional(),
+  rateLimit: settingsFields.rateLimit.optional(),
+  attempts: settingsFields.attempts.optional(),
+  backoff: settingsFields.backoff.optional(),
+  timeoutMs: settingsFields.timeoutMs.optional(),
+  maxAgeMs: settingsFields.maxAgeMs.optional(),
 });
 export type ProviderSettings = z.output<typeof providerSettingsSchema>;
+export type ProviderSettingsOverride = z.output<typeof settingsOverrideSchema>;
 
-const accountSchema = z.strictObject({ url: z.string().min(1), token: z.string().min(1).optional() });
+/** The settings one account runs with: its provider's, with the account's own overrides. */
+export function settingsOf(config: ProvisionerConfig, provider: ProviderName, account: string): ProviderSettings {
+  const settings: ProviderSettings = { ...config.providers[provider] };
+  for (const [field, value] of Object.entries(config.overrides[provider][account] ?? {})) {
+    if (value !== undefined) Object.assign(settings, { [field]: value });
+  }
+  return settings;
+}
+
+const accountSchema = z.strictObject({
+  url: z.string().min(1),
+  token: z.string().min(1).optional(),
+  settings: settingsOverrideSchema.optional(),
+});
+
+/**
+ * An account's name is part of its queue's name and its jobs' ids, which BullMQ and Redis
+ * Cluster's hash tags constrain (no `:`, no braces): letters, digits, `_` and `-`.
+ */
+const accountNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+const accountNameSchema = z.string().regex(accountNamePattern, "must be 1 to 64 letters, digits, _ or -");
 
 const fileSchema = z.strictObject({
-  accounts: z.partialRecord(z.enum(providerNames), z.record(z.string().min(1), accountSchema)).default({}),
+  accounts: z.partialRecord(z.enum(providerNames), z.record(accountNameSchema, accountSchema)).default({}),
   providers: z.partialRecord(z.enum(providerNames), providerSettingsSchema).default({}),
   /** Event senders: each signs with its Standard Webhooks secret, `whsec_<base64>`. */
   sources: z
@@ -40,7 +78,9 @@ const fileSchema = z.strictObject({
         source: z.string().min(1),
         event: z.string().min(1),
         provider: z.enum(providerNames),
-        account: z.string().min(1).default("default"),
+        account: accountNameSchema.default("default"),
+        /** The lane of the jobs it makes. Default `interactive`. */
+        lane: laneSchema.optional(),
         input: z.record(z.string(), z.unknown()),
       }),
     )
@@ -110,6 +150,8 @@ export interface ProvisionerConfig {
   /** Accounts per provider, by name. Providers with none take no jobs. */
   accounts: { [P in ProviderName]: Record<string, AccountConfig & { provider: P }> };
   providers: Record<ProviderName, ProviderSettings>;
+  /** Each account's own settings, where it overrides its provider's (read through `settingsOf`). */
+  overrides: { [P in ProviderName]: Record<string, ProviderSettingsOverride> };
   sources: Record<string, { secret: string }>;
   triggers: z.output<typeof fileSchema>["triggers"];
   /** What a `callbackUrl` may reach; read by the API at submission and the worker at delivery. */
@@ -137,22 +179,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
 
   const accounts = {} as ProvisionerConfig["accounts"];
   const providers = {} as ProvisionerConfig["providers"];
+  const overrides = {} as ProvisionerConfig["overrides"];
   for (const provider of providerNames) {
-    const named: Record<string, { url: string; token?: string | undefined }> = { ...file.accounts[provider] };
+    const named: Record<string, z.output<typeof accountSchema>> = { ...file.accounts[provider] };
     const fromEnv = defaultAccountEnv[provider];
     const envUrl = env[fromEnv.url];
     if (!named.default && envUrl)
       named.default = { url: envUrl, token: fromEnv.token ? env[fromEnv.token] : undefined };
     const settingsFor = file.providers[provider] ?? providerSettingsSchema.parse({});
     providers[provider] = settingsFor;
+    overrides[provider] = Object.fromEntries(
+      Object.entries(named).flatMap(([name, account]) => (account.settings ? [[name, account.settings]] : [])),
+    );
     accounts[provider] = Object.fromEntries(
-      Object.entries(named).map(([name, account]) => [
-        name,
+      Object.entries(named).map(([name, account]) => {
+        const timeoutMs = account.settings?.timeoutMs ?? settingsFor.timeoutMs;
         // PostgreSQL's credentials live in its URL; the HTTP providers take a bearer token.
-        (provider === "postgres"
-          ? { provider, url: account.url, timeoutMs: settingsFor.timeoutMs }
-          : { provider, url: account.url, token: account.token ?? "", timeoutMs: settingsFor.timeoutMs }) as never,
-      ]),
+        const client =
+          provider === "postgres"
+            ? { provider, url: account.url, timeoutMs }
+            : { provider, url: account.url, token: account.token ?? "", timeoutMs };
+        return [name, client as never];
+      }),
     );
   }
 
@@ -173,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
     encryptionKey: settings.PROVISIONER_ENCRYPTION_KEY,
     accounts,
     providers,
+    overrides,
     sources: file.sources,
     triggers: file.triggers,
     callbacks: {

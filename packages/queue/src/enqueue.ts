@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { JobStatus } from "@provisioner/api-contract";
+import type { JobStatus, Lane } from "@provisioner/api-contract";
 import { canonicalJson, sha256 } from "@provisioner/json";
 import {
   identityKeyOf,
@@ -7,8 +7,10 @@ import {
   type ProviderRequest,
   secretInputFields,
 } from "@provisioner/provider-client";
+import type { Queue } from "bullmq";
 import { type JobData, readJobData } from "./job-data.ts";
 import { addJobsIndexed } from "./job-index.ts";
+import { priorityOf, readLaneClocks } from "./lanes.ts";
 import { jobIdFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { statusOfState } from "./status.ts";
@@ -26,6 +28,8 @@ interface SubmitOptions {
   callbackUrl?: string | undefined;
   metadata?: Record<string, string | number | boolean | null> | undefined;
   batchId?: string | undefined;
+  /** Default `interactive`. */
+  lane?: Lane | undefined;
 }
 
 export type SubmitOutcome =
@@ -33,23 +37,37 @@ export type SubmitOutcome =
   | { accepted: false; id: string; code: "IDEMPOTENCY_KEY_REUSED"; message: string };
 
 /**
- * Queues requests: one MULTI per provider queue that adds the jobs and indexes the new
- * ones, then one pipelined read-back that tells a new job from one that already stood for
- * the key. BullMQ refuses a second job with an existing id atomically, so concurrent
- * repeats of a key make one job.
+ * Queues requests: one MULTI per account queue that adds the jobs (each with its lane's
+ * priority, lanes.ts) and indexes the new ones, then a read-back that tells a new job from
+ * one that already stood for the key. BullMQ refuses a second job with an existing id
+ * atomically, so concurrent repeats of a key make one job.
  */
 export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
   const now = Date.now();
   const prepared = requests.map((request) => prepare(queues, request, now));
 
-  const byProvider = new Map<ProviderName, typeof prepared>();
-  for (const job of prepared) byProvider.set(job.data.provider, [...(byProvider.get(job.data.provider) ?? []), job]);
-  await Promise.all([...byProvider].map(([provider, jobs]) => addJobsIndexed(queues, provider, jobs)));
+  const byQueue = new Map<Queue, typeof prepared>();
+  for (const job of prepared) {
+    const queue = queues.queueOf(job.data.provider, job.data.account);
+    byQueue.set(queue, [...(byQueue.get(queue) ?? []), job]);
+  }
+  const clocks = await readLaneClocks(queues, [...byQueue.keys()]);
+  await Promise.all(
+    [...byQueue].map(([queue, jobs], index) => {
+      const clock = clocks[index] ?? 1;
+      let bulkIndex = 0;
+      const prioritized = jobs.map((job) => ({
+        ...job,
+        priority: priorityOf(job.data.lane, clock, job.data.lane === "bulk" ? bulkIndex++ : 0),
+      }));
+      return addJobsIndexed(queues, queue, prioritized);
+    }),
+  );
 
-  const stored = await readStoredJobs(queues, prepared);
+  const stored = await readStoredJobs(queues, byQueue);
   return Promise.all(
-    prepared.map(async (job, index): Promise<SubmitOutcome> => {
-      const existing = stored[index];
+    prepared.map(async (job): Promise<SubmitOutcome> => {
+      const existing = stored.get(job.id);
       if (!existing || existing.submissionId === job.data.submissionId) {
         return { accepted: true, id: job.id, status: "queued", deduplicated: false };
       }
@@ -61,7 +79,7 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
           message: "this idempotency key was already used for a different request",
         };
       }
-      const state = await queues.byProvider[job.data.provider].getJobState(job.id);
+      const state = await queues.queueOf(job.data.provider, job.data.account).getJobState(job.id);
       return { accepted: true, id: job.id, status: statusOfState(state) ?? "queued", deduplicated: true };
     }),
   );
@@ -89,6 +107,7 @@ function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: s
     submissionId: randomUUID(),
     submittedAt: now,
     generation: 0,
+    lane: request.lane ?? "interactive",
   };
   if (request.batchId !== undefined) data.batchId = request.batchId;
   if (request.callbackUrl !== undefined) data.callbackUrl = request.callbackUrl;
@@ -96,20 +115,32 @@ function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: s
   return { id, data };
 }
 
-/** The stored `submissionId` and `requestHash` of each job, in one round trip. */
+/**
+ * The stored `submissionId` and `requestHash` of each job: one pipeline per queue, each in
+ * its queue's slot, all sent at once.
+ */
 async function readStoredJobs(
   queues: QueueSet,
-  jobs: readonly { id: string; data: JobData }[],
-): Promise<(Pick<JobData, "submissionId" | "requestHash"> | undefined)[]> {
-  // One HGET per job, sent together (a pipeline in effect): on a cluster, jobs of several
-  // queues lie in several slots, which one ioredis pipeline refuses.
-  const replies = await Promise.all(
-    jobs.map((job) => queues.connection.hget(queues.byProvider[job.data.provider].toKey(job.id), "data")),
+  byQueue: ReadonlyMap<Queue, readonly { id: string; data: JobData }[]>,
+): Promise<Map<string, Pick<JobData, "submissionId" | "requestHash"> | undefined>> {
+  const stored = new Map<string, Pick<JobData, "submissionId" | "requestHash"> | undefined>();
+  await Promise.all(
+    [...byQueue].map(async ([queue, jobs]) => {
+      const pipeline = queues.connection.pipeline();
+      for (const job of jobs) pipeline.hget(queue.toKey(job.id), "data");
+      const replies = (await pipeline.exec()) ?? [];
+      replies.forEach(([error, raw], index) => {
+        if (error) throw error;
+        const id = jobs[index]?.id as string;
+        if (typeof raw !== "string") {
+          stored.set(id, undefined);
+          return;
+        }
+        // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
+        const { data } = readJobData({ queueName: queue.name, data: JSON.parse(raw) });
+        stored.set(id, { submissionId: data.submissionId, requestHash: data.requestHash });
+      });
+    }),
   );
-  return replies.map((raw, index) => {
-    if (typeof raw !== "string") return undefined;
-    // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
-    const { data } = readJobData({ queueName: jobs[index]?.data.provider ?? "", data: JSON.parse(raw) });
-    return { submissionId: data.submissionId, requestHash: data.requestHash };
-  });
+  return stored;
 }

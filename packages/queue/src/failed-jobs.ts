@@ -7,14 +7,14 @@ import {
   providerNames,
   secretInputFields,
 } from "@provisioner/provider-client";
-import type { Job } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
 import { indexKeyOf, indexMemberOf } from "./job-index.ts";
-import { providerOfJobId, type QueueSet } from "./queues.ts";
+import type { AccountQueue, QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { attemptErrorsOf } from "./status.ts";
 
-// The dead letters ARE the provider queues' failed jobs. A job is dead when BullMQ moves it
+// The dead letters ARE the account queues' failed jobs. A job is dead when BullMQ moves it
 // to its queue's `failed` set (an UnrecoverableError, its attempts spent, or BullMQ's own
 // stalled limit), atomically in BullMQ's own script: there is no second record that could
 // be written twice, or be missed by a crash between two writes, so nothing else decides or
@@ -29,6 +29,7 @@ export interface DeadLetterFilter {
 interface Death {
   id: string;
   provider: ProviderName;
+  queue: Queue;
 }
 
 /** What a failed job's hash says about its end. */
@@ -65,22 +66,24 @@ function parseAttempt(line: string | undefined): AttemptError | undefined {
   }
 }
 
-/** The reason of each dead job in one round trip; undefined for one that is not failed (any more). */
+/** The reason of each dead job, read all at once; undefined for one that is not failed (any more). */
 export async function deathReasons(queues: QueueSet, deaths: readonly Death[]): Promise<(AttemptError | undefined)[]> {
   if (deaths.length === 0) return [];
-  // One command per key, sent together: on a cluster the jobs of several queues lie in several slots.
+  // A pipeline per job: its two keys share its queue's slot.
   const replies = await Promise.all(
-    deaths.map(({ id, provider }) => {
-      const key = queues.byProvider[provider].toKey(id);
-      return Promise.all([
-        queues.connection.hmget(key, "failedReason", "stc", "atm", "finishedOn"),
-        queues.connection.lrange(`${key}:logs`, -1, -1),
-      ]);
+    deaths.map(async ({ id, queue }) => {
+      const key = queue.toKey(id);
+      const pipeline = queues.connection.pipeline();
+      pipeline.hmget(key, "failedReason", "stc", "atm", "finishedOn").lrange(`${key}:logs`, -1, -1);
+      return (await pipeline.exec()) ?? [];
     }),
   );
   return deaths.map(({ provider }, index) => {
-    const [fields = [], lines = []] = replies[index] ?? [];
-    const [failedReason, stc, atm, finishedOn] = fields;
+    const [fieldsError, fields] = replies[index]?.[0] ?? [];
+    const [logsError, lines] = replies[index]?.[1] ?? [];
+    if (fieldsError) throw fieldsError;
+    if (logsError) throw logsError;
+    const [failedReason, stc, atm, finishedOn] = fields as (string | null)[];
     if (failedReason === null || failedReason === undefined || !finishedOn) return undefined;
     const failed = {
       failedReason,
@@ -88,14 +91,14 @@ export async function deathReasons(queues: QueueSet, deaths: readonly Death[]): 
       attemptsMade: Number(atm ?? 0),
       finishedOn: Number(finishedOn),
     };
-    return reasonOf(provider, failed, parseAttempt(lines[0]));
+    return reasonOf(provider, failed, parseAttempt((lines as string[] | undefined)?.[0]));
   });
 }
 
-async function toView(queues: QueueSet, job: Job<JobData>): Promise<DeadLetterView> {
+async function toView(queue: Queue, job: Job<JobData>): Promise<DeadLetterView> {
   const { data } = readJobData(job);
   const id = job.id as string;
-  const errors = await attemptErrorsOf(queues, data.provider, id);
+  const errors = await attemptErrorsOf(queue, id);
   const finishedOn = job.finishedOn ?? Date.now();
   const failed = {
     failedReason: job.failedReason ?? "",
@@ -108,6 +111,7 @@ async function toView(queues: QueueSet, job: Job<JobData>): Promise<DeadLetterVi
     id,
     provider: data.provider,
     account: data.account,
+    lane: data.lane,
     diedAt: new Date(finishedOn).toISOString(),
     reason,
     // BullMQ's own reason is not in the log: show it as the last error.
@@ -124,24 +128,18 @@ async function toView(queues: QueueSet, job: Job<JobData>): Promise<DeadLetterVi
   };
 }
 
-/** Dead jobs newest first across `providers`: the first `count`, or all. */
-async function readDeaths(queues: QueueSet, providers: readonly ProviderName[], count?: number): Promise<Death[]> {
-  // One read per queue, sent together: on a cluster the queues lie in several slots.
+/** Dead jobs newest first across `accounts`' failed sets, merged: the first `count`, or all. */
+async function readDeaths(queues: QueueSet, accounts: readonly AccountQueue[], count?: number): Promise<Death[]> {
   const replies = await Promise.all(
-    providers.map((provider) =>
-      queues.connection.zrevrange(
-        queues.byProvider[provider].toKey("failed"),
-        0,
-        count === undefined ? -1 : count - 1,
-        "WITHSCORES",
-      ),
+    accounts.map(({ queue }) =>
+      queues.connection.zrevrange(queue.toKey("failed"), 0, count === undefined ? -1 : count - 1, "WITHSCORES"),
     ),
   );
   const scored: (Death & { diedAt: number })[] = [];
   replies.forEach((pairs, index) => {
-    const provider = providers[index] as ProviderName;
+    const { provider, queue } = accounts[index] as AccountQueue;
     for (let i = 0; i < pairs.length; i += 2) {
-      scored.push({ id: pairs[i] as string, provider, diedAt: Number(pairs[i + 1]) });
+      scored.push({ id: pairs[i] as string, provider, queue, diedAt: Number(pairs[i + 1]) });
     }
   });
   return scored.sort((a, b) => b.diedAt - a.diedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
@@ -149,9 +147,9 @@ async function readDeaths(queues: QueueSet, providers: readonly ProviderName[], 
 
 /** Every dead job that matches the filter, newest first; a kind is read from each job's reason. */
 async function matchingDeaths(queues: QueueSet, filter: DeadLetterFilter, count?: number): Promise<Death[]> {
-  const providers = filter.provider ? [filter.provider] : providerNames;
-  if (!filter.kind) return readDeaths(queues, providers, count);
-  const all = await readDeaths(queues, providers);
+  const accounts = queues.accountsOf(filter.provider);
+  if (!filter.kind) return readDeaths(queues, accounts, count);
+  const all = await readDeaths(queues, accounts);
   const reasons = await deathReasons(queues, all);
   return all.filter((_, index) => reasons[index]?.kind === filter.kind);
 }
@@ -164,10 +162,11 @@ export async function listDeadLetters(
   const offset = Math.max(query.offset ?? 0, 0);
   const matching = await matchingDeaths(queues, query, query.kind ? undefined : offset + limit);
   const total = query.kind ? matching.length : await countDead(queues, query.provider);
-  const jobs = await Promise.all(
-    matching.slice(offset, offset + limit).map(({ id, provider }) => queues.byProvider[provider].getJob(id)),
+  const page = matching.slice(offset, offset + limit);
+  const jobs = await Promise.all(page.map(({ id, queue }) => queue.getJob(id)));
+  const deadLetters = await Promise.all(
+    jobs.flatMap((job, index) => (job ? [toView((page[index] as Death).queue, job)] : [])),
   );
-  const deadLetters = await Promise.all(jobs.flatMap((job) => (job ? [toView(queues, job)] : [])));
   return { deadLetters, total };
 }
 
@@ -176,28 +175,26 @@ async function countDead(queues: QueueSet, provider?: ProviderName): Promise<num
   return provider ? counts[provider] : Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
-/** How many dead letters each provider holds: the failed sets' sizes, one ZCARD each. */
+/** How many dead letters each provider holds: its accounts' failed sets' sizes, one ZCARD each. */
 export async function deadLetterCounts(queues: QueueSet): Promise<Record<ProviderName, number>> {
-  // One ZCARD per queue, sent together: on a cluster the queues lie in several slots.
-  const counts = await Promise.all(
-    providerNames.map((provider) => queues.connection.zcard(queues.byProvider[provider].toKey("failed"))),
-  );
-  return Object.fromEntries(providerNames.map((provider, index) => [provider, counts[index] ?? 0])) as Record<
-    ProviderName,
-    number
-  >;
+  const counts = Object.fromEntries(providerNames.map((provider) => [provider, 0])) as Record<ProviderName, number>;
+  const sizes = await Promise.all(queues.accounts.map(({ queue }) => queues.connection.zcard(queue.toKey("failed"))));
+  queues.accounts.forEach(({ provider }, index) => {
+    counts[provider] += sizes[index] ?? 0;
+  });
+  return counts;
 }
 
 /** The failed job `id`, or undefined when there is none (unknown, discarded, or not dead). */
-async function deadJob(queues: QueueSet, id: string): Promise<Job<JobData> | undefined> {
-  const provider = providerOfJobId(id);
-  const job = provider ? await queues.byProvider[provider].getJob(id) : undefined;
-  return job && (await job.getState()) === "failed" ? job : undefined;
+async function deadJob(queues: QueueSet, id: string): Promise<{ job: Job<JobData>; queue: Queue } | undefined> {
+  const queue = queues.queueOfJobId(id)?.queue;
+  const job = await queue?.getJob(id);
+  return queue && job && (await job.getState()) === "failed" ? { job, queue } : undefined;
 }
 
 export async function getDeadLetter(queues: QueueSet, id: string): Promise<DeadLetterView | undefined> {
-  const job = await deadJob(queues, id);
-  return job ? toView(queues, job) : undefined;
+  const dead = await deadJob(queues, id);
+  return dead ? toView(dead.queue, dead.job) : undefined;
 }
 
 export class NotDeadError extends Error {
@@ -205,17 +202,16 @@ export class NotDeadError extends Error {
 }
 
 // The new life's data, a cleared log and progress, and the index member moved to the top,
-// only while the job is still failed. KEYS: failed set, job, job's log, the two indexes.
+// only while the job is still failed. KEYS: failed set, job, job's log, the queue's index
+// (all in the queue's slot).
 // ARGV: job id, data, the old life's index member, the new one's.
 const newLifeScript = `
 if not redis.call("ZSCORE", KEYS[1], ARGV[1]) then return 0 end
 redis.call("HSET", KEYS[2], "data", ARGV[2])
 redis.call("HDEL", KEYS[2], "progress", "stc")
 redis.call("DEL", KEYS[3])
-for i = 4, 5 do
-  redis.call("ZREM", KEYS[i], ARGV[3])
-  redis.call("ZADD", KEYS[i], 0, ARGV[4])
-end
+redis.call("ZREM", KEYS[4], ARGV[3])
+redis.call("ZADD", KEYS[4], 0, ARGV[4])
 return 1
 `;
 
@@ -231,12 +227,12 @@ export async function replayDeadLetter(
   id: string,
   correction: { input?: Record<string, unknown> | undefined } = {},
 ): Promise<{ id: string; status: "queued" } | undefined> {
-  const provider = providerOfJobId(id);
-  const job = provider ? await queues.byProvider[provider].getJob(id) : undefined;
-  if (!provider || !job) return undefined;
+  const owner = queues.queueOfJobId(id);
+  const job = await owner?.queue.getJob(id);
+  if (!owner || !job) return undefined;
+  const { provider, queue } = owner;
   const state = await job.getState();
   if (state !== "failed") throw new NotDeadError(`job ${id} is ${state}, not dead`);
-  const queue = queues.byProvider[provider];
   const { data: original } = readJobData(job);
   const input = correction.input
     ? encryptFields(queues.keyring, correction.input, secretInputFields[provider])
@@ -252,12 +248,11 @@ export async function replayDeadLetter(
   const jobKey = queue.toKey(id);
   const written = await queues.connection.eval(
     newLifeScript,
-    5,
+    4,
     queue.toKey("failed"),
     jobKey,
     `${jobKey}:logs`,
-    indexKeyOf(queues, "all"),
-    indexKeyOf(queues, provider),
+    indexKeyOf(queues, queue),
     id,
     JSON.stringify(data),
     indexMemberOf(original.submittedAt, id),
@@ -295,18 +290,16 @@ export async function replayDeadLetters(
 
 /** Discards a dead job for good: BullMQ removes the failed job, and nothing else holds it. */
 export async function discardDeadLetter(queues: QueueSet, id: string): Promise<boolean> {
-  const job = await deadJob(queues, id);
-  if (!job) return false;
-  await job.remove();
+  const dead = await deadJob(queues, id);
+  if (!dead) return false;
+  await dead.job.remove();
   return true;
 }
 
 /** Removes failed jobs older than the dead-letter retention (BullMQ's `removeOnFail` does too, as jobs fail). */
 export async function pruneDeadLetters(queues: QueueSet): Promise<number> {
   const removed = await Promise.all(
-    providerNames.map((provider) =>
-      queues.byProvider[provider].clean(queues.config.retention.deadLetterMs, 1_000, "failed"),
-    ),
+    queues.accounts.map(({ queue }) => queue.clean(queues.config.retention.deadLetterMs, 1_000, "failed")),
   );
   return removed.reduce((sum, ids) => sum + ids.length, 0);
 }

@@ -1,4 +1,4 @@
-// What the API and the worker share: the provider queues and their job (its data read
+// What the API and the worker share: the account queues and their job (its data read
 // through `readJobData` only), enqueue, the job view, and the dead letters, which are the
 // queues' failed jobs (failed-jobs.ts). Everything not exported here is internal.
 // The shapes the API answers with (views, statuses, attempt errors) are the contract's,
@@ -11,6 +11,7 @@ export {
   type JobStatus,
   type JobView,
   jobStatuses,
+  type Lane,
 } from "@provisioner/api-contract";
 export { getBatch, recordBatch } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
@@ -30,7 +31,14 @@ export {
   type JobEnding,
 } from "./callback-job.ts";
 export { queueCallback } from "./callbacks.ts";
-export { ConfigError, loadConfig, type ProviderSettings, type ProvisionerConfig } from "./config.ts";
+export {
+  ConfigError,
+  loadConfig,
+  type ProviderSettings,
+  type ProviderSettingsOverride,
+  type ProvisionerConfig,
+  settingsOf,
+} from "./config.ts";
 export { type SubmitOutcome, type SubmitRequest, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
 export {
   type DeadLetterFilter,
@@ -52,15 +60,17 @@ export {
   readFinishedCounts,
 } from "./finished-counts.ts";
 export * from "./job-data.ts";
+export { advanceLaneClock } from "./lanes.ts";
 export {
+  type AccountQueue,
   backoffType,
   createDatabaseJob,
   jobIdFor,
   jobOptionsFor,
   openQueues,
-  providerOfJobId,
   providerQueues,
   type QueueSet,
+  queueNameOf,
 } from "./queues.ts";
 export {
   createRedisConnection,

@@ -1,4 +1,4 @@
-import { type AttemptError, attemptErrorSchema } from "@provisioner/api-contract";
+import { type AttemptError, attemptErrorSchema, laneSchema } from "@provisioner/api-contract";
 import { type ProviderError, providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
 
@@ -33,6 +33,8 @@ export const jobDataSchema = z.object({
   providerKey: z.string().min(1).optional(),
   /** Bumped by every replay: names this life of the job (its job-end callback's id, its provider key). */
   generation: z.number().int().min(0).default(0),
+  /** Its lane within the account (lanes.ts); jobs queued before lanes existed were interactive. */
+  lane: laneSchema.default("interactive"),
   batchId: z.string().optional(),
   callbackUrl: z.url().optional(),
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
@@ -68,7 +70,7 @@ export type JobProgress = z.output<typeof jobProgressSchema>;
 /**
  * A job's data as far as it can be trusted: the one way every reader (the worker, the job
  * view, the dead letters, the dashboard, enqueue's read-back) reads it from Redis. Anything
- * that put a job on a provider queue
+ * that put a job on an account queue
  * could have written it, so data that fails the schema is replaced by a stand-in that
  * keeps only what BullMQ itself vouches for (queue, id, timestamp): never echoed, never
  * replayed as it was.
@@ -82,20 +84,23 @@ export function readJobData(job: {
   const parsed = jobDataSchema.safeParse(job.data);
   if (parsed.success) return { data: parsed.data, valid: true };
   const issue = parsed.error.issues[0];
-  const provider = z.enum(providerNames).catch("artie").parse(job.queueName);
+  // The queue's name is `{provider.account}` (queues.ts `queueNameOf`).
+  const [, queueProvider, queueAccount] = /^\{([a-z]+)\.([A-Za-z0-9_-]+)\}$/.exec(job.queueName) ?? [];
+  const provider = z.enum(providerNames).catch("artie").parse(queueProvider);
   return {
     valid: false,
     problem: `${issue?.path.join(".")}: ${issue?.message}`,
     data: {
       v: 1,
       provider,
-      account: "unknown",
+      account: queueAccount ?? "unknown",
       input: {},
       idempotencyKey: job.id ?? "unknown",
       requestHash: "invalid",
       submissionId: "invalid",
       submittedAt: job.timestamp ?? 0,
       generation: 0,
+      lane: "interactive",
     },
   };
 }

@@ -1,18 +1,17 @@
-import type { ProviderName } from "@provisioner/provider-client";
-import { Job } from "bullmq";
+import { Job, type Queue } from "bullmq";
 import type { JobData } from "./job-data.ts";
-import { createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
+import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisConnection } from "./redis.ts";
 
 /**
- * Every job newest first, for `GET /v1/jobs`: one sorted set for all providers and one per
- * provider. Every member scores 0 and is named `<submittedAt, zero-padded>:<job id>`, so
- * ZREVRANGEBYLEX reads newest first (jobs of one millisecond by id, highest first) from any
- * member on, in O(log n + page), and a member is a position that survives jobs changing
- * state, finishing or being removed around it.
+ * Every job newest first, for `GET /v1/jobs`: one sorted set per account queue, named with
+ * the queue's hash tag so it shares the queue's slot (its MULTI with the queue's adds stays
+ * in one slot on a cluster). Every member scores 0 and is named `<submittedAt, zero-padded>:<job id>`,
+ * so ZREVRANGEBYLEX reads newest first (jobs of one millisecond by id, highest first) from
+ * any member on, in O(log n + page), and a member is a position that survives jobs changing
+ * state, finishing or being removed around it, and means the same in every queue's index.
  */
-export const indexKeyOf = (queues: QueueSet, scope: ProviderName | "all") =>
-  `${queues.config.prefix}:job-index:${scope}`;
+export const indexKeyOf = (queues: QueueSet, queue: Queue) => `${queues.config.prefix}:job-index:${queue.name}`;
 
 export const indexMemberOf = (submittedAt: number, id: string) => `${String(submittedAt).padStart(15, "0")}:${id}`;
 
@@ -24,14 +23,13 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
 
 const indexCommand = "provisionerIndexNewJobs";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
-// yet (not a repeat of its key) gets a member. KEYS: the two indexes, then each job's key;
+// yet (not a repeat of its key) gets a member. KEYS: the index, then each job's key;
 // ARGV: each job's member. (A replay moves its job's member itself: failed-jobs.ts.)
 const indexNewJobsScript = `
-local count = #KEYS - 2
+local count = #KEYS - 1
 for i = 1, count do
-  if redis.call("EXISTS", KEYS[i + 2]) == 0 then
+  if redis.call("EXISTS", KEYS[i + 1]) == 0 then
     redis.call("ZADD", KEYS[1], 0, ARGV[i])
-    redis.call("ZADD", KEYS[2], 0, ARGV[i])
   end
 end
 return count
@@ -46,29 +44,28 @@ function teach(connection: RedisConnection): void {
 }
 
 /**
- * Adds jobs to a provider's queue and the new ones to the index, in one MULTI: a job is
+ * Adds jobs to one account's queue and the new ones to its index, in one MULTI: a job is
  * never in the queue without its member, and a repeat of an existing job's key adds
- * neither (BullMQ keeps the existing job).
+ * neither (BullMQ keeps the existing job). Each job comes with its lane priority (lanes.ts).
  */
 export async function addJobsIndexed(
   queues: QueueSet,
-  provider: ProviderName,
-  jobs: readonly { id: string; data: JobData }[],
+  queue: Queue,
+  jobs: readonly { id: string; data: JobData; priority: number }[],
 ): Promise<void> {
   if (jobs.length === 0) return;
-  const queue = queues.byProvider[provider];
   teach(queues.connection);
   // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
   const multi = (await queue.getBackend().client).multi();
   multi.runCommand(indexCommand, [
-    jobs.length + 2,
-    indexKeyOf(queues, "all"),
-    indexKeyOf(queues, provider),
+    jobs.length + 1,
+    indexKeyOf(queues, queue),
     ...jobs.map(({ id }) => queue.toKey(id)),
     ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
   ]);
-  for (const { id, data } of jobs) {
-    await new Job(queue, createDatabaseJob, data, jobOptionsFor(queues.config, provider, id), id).addJob(multi);
+  for (const { id, data, priority } of jobs) {
+    const options = jobOptionsFor(queues.config, data, id, priority);
+    await new Job(queue, createDatabaseJob, data, options, id).addJob(multi);
   }
   for (const [error, reply] of (await multi.exec()) ?? []) {
     if (error) throw error;
@@ -76,23 +73,33 @@ export async function addJobsIndexed(
   }
 }
 
-/** Up to `count` members after `after` (exclusive; the newest when absent), newest first. */
-export function readIndex(
+/**
+ * Up to `count` members after `after` (exclusive; the newest when absent), newest first,
+ * across `accounts`: a page from each queue's index, merged. Members are positions in one
+ * global order, so the merge's last member is a cursor valid for every index.
+ */
+export async function readIndex(
   queues: QueueSet,
-  provider: ProviderName | undefined,
+  accounts: readonly AccountQueue[],
   after: string | undefined,
   count: number,
 ): Promise<string[]> {
   const max = after === undefined ? "+" : `(${after}`;
-  return queues.connection.zrevrangebylex(indexKeyOf(queues, provider ?? "all"), max, "-", "LIMIT", 0, count);
+  // One command per queue, not one pipeline: on a cluster the indexes live in different slots.
+  const pages = await Promise.all(
+    accounts.map(({ queue }) =>
+      queues.connection.zrevrangebylex(indexKeyOf(queues, queue), max, "-", "LIMIT", 0, count),
+    ),
+  );
+  // Each page is sorted and members are fixed-width up to the id, so a sort of the union is the merge.
+  return pages
+    .flat()
+    .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))
+    .slice(0, count);
 }
 
 /** Drops members whose job is gone (its retention ended, or it was discarded). */
-export async function pruneIndex(queues: QueueSet, stale: readonly { member: string; provider: ProviderName }[]) {
+export async function pruneIndex(queues: QueueSet, stale: readonly { member: string; queue: Queue }[]) {
   if (stale.length === 0) return;
-  const multi = queues.connection.multi();
-  for (const { member, provider } of stale) {
-    multi.zrem(indexKeyOf(queues, "all"), member).zrem(indexKeyOf(queues, provider), member);
-  }
-  await multi.exec();
+  await Promise.all(stale.map(({ member, queue }) => queues.connection.zrem(indexKeyOf(queues, queue), member)));
 }

@@ -1,6 +1,6 @@
 import type { JobSecrets, JobStatus, JobView } from "@provisioner/api-contract";
 import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
-import type { Job, JobState } from "bullmq";
+import type { Job, JobState, Queue } from "bullmq";
 import {
   type AttemptError,
   attemptErrorSchema,
@@ -11,7 +11,7 @@ import {
   readJobData,
 } from "./job-data.ts";
 import { parseIndexMember, pruneIndex, readIndex } from "./job-index.ts";
-import { providerOfJobId, type QueueSet } from "./queues.ts";
+import type { QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
 /** BullMQ's states in the product's words. A delayed job is waiting out a backoff or a Retry-After. */
@@ -42,16 +42,15 @@ export function statusOfJob(
 }
 
 export async function getJobView(queues: QueueSet, id: string): Promise<JobView | undefined> {
-  const provider = providerOfJobId(id);
-  if (!provider) return undefined;
-  const job = await queues.byProvider[provider].getJob(id);
-  if (!job) return undefined;
-  return toView(queues, job);
+  const queue = queues.queueOfJobId(id)?.queue;
+  const job = await queue?.getJob(id);
+  if (!queue || !job) return undefined;
+  return toView(queues, queue, job);
 }
 
 /** The errors of every failed attempt, oldest first, from the job's log. */
-export async function attemptErrorsOf(queues: QueueSet, provider: ProviderName, id: string): Promise<AttemptError[]> {
-  const { logs } = await queues.byProvider[provider].getJobLogs(id, 0, -1, true);
+export async function attemptErrorsOf(queue: Queue, id: string): Promise<AttemptError[]> {
+  const { logs } = await queue.getJobLogs(id, 0, -1, true);
   return logs.flatMap((line) => {
     try {
       const parsed = attemptErrorSchema.safeParse(JSON.parse(line));
@@ -65,25 +64,27 @@ export async function attemptErrorsOf(queues: QueueSet, provider: ProviderName, 
 /** `knownState`: the state a caller already read (and filtered on), so the view agrees with it. */
 async function toView(
   queues: QueueSet,
+  queue: Queue,
   read: Job<JobData, JobResult>,
   knownState?: JobState | "unknown",
 ): Promise<JobView> {
   let job = read;
   const { data } = readJobData(job);
   const id = job.id as string;
-  const [state, errors] = await Promise.all([knownState ?? job.getState(), attemptErrorsOf(queues, data.provider, id)]);
+  const [state, errors] = await Promise.all([knownState ?? job.getState(), attemptErrorsOf(queue, id)]);
   // The job may have finished between reading it and reading its state: read it again,
   // so a "succeeded" never comes without its result.
   if ((state === "completed" || state === "failed") && !job.finishedOn) {
-    job = (await queues.byProvider[data.provider].getJob(id)) ?? job;
+    job = (await queue.getJob(id)) ?? job;
   }
   const status = statusOfJob(state, job) ?? "queued";
   // A delayed job, retrying or waiting for the provider, says when it is next taken.
-  const nextAttemptAt = state === "delayed" ? await delayedUntil(queues, data.provider, id) : null;
+  const nextAttemptAt = state === "delayed" ? await delayedUntil(queues, queue, id) : null;
   return {
     id,
     provider: data.provider,
     account: data.account,
+    lane: data.lane,
     status,
     attempts: job.attemptsMade,
     maxAttempts: job.opts.attempts ?? 1,
@@ -105,8 +106,7 @@ function resultView(returnvalue: unknown): JobView["result"] {
 }
 
 /** When a delayed job runs next. BullMQ scores the delayed set by `timestamp * 4096 + counter`. */
-async function delayedUntil(queues: QueueSet, provider: ProviderName, id: string): Promise<string | null> {
-  const queue = queues.byProvider[provider];
+async function delayedUntil(queues: QueueSet, queue: Queue, id: string): Promise<string | null> {
   const score = await queues.connection.zscore(queue.toKey("delayed"), id);
   return score === null ? null : new Date(Math.floor(Number(score) / 0x1000)).toISOString();
 }
@@ -120,7 +120,8 @@ export interface ListJobsQuery {
 }
 
 /**
- * Newest first across providers, read from the job index (job-index.ts). The cursor is the
+ * Newest first across providers and accounts, read from the account queues' job indexes,
+ * merged (job-index.ts). The cursor is the
  * index position of the last job returned, so a walk over every page lists each job once
  * however jobs change state meanwhile; a full page always carries a cursor, and the walk
  * ends at the first page without one. A status filter reads candidates' states and keeps
@@ -134,17 +135,17 @@ export async function listJobs(
   let after = decodeCursor(query.cursor);
   const jobs: JobView[] = [];
   for (;;) {
-    const members = await readIndex(queues, query.provider, after, limit);
+    const members = await readIndex(queues, queues.accountsOf(query.provider), after, limit);
     const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
-    const stale: { member: string; provider: ProviderName }[] = [];
+    const stale: { member: string; queue: Queue }[] = [];
     for (const [index, candidate] of candidates.entries()) {
       const member = members[index] as string;
       if ("stale" in candidate) {
-        if (candidate.stale) stale.push({ member, provider: candidate.stale });
+        if (candidate.stale) stale.push({ member, queue: candidate.stale });
         continue;
       }
       if (query.status && statusOfJob(candidate.state, candidate.job) !== query.status) continue;
-      jobs.push(await toView(queues, candidate.job, candidate.state));
+      jobs.push(await toView(queues, candidate.queue, candidate.job, candidate.state));
       if (jobs.length === limit) {
         await pruneIndex(queues, stale);
         return { jobs, nextCursor: encodeCursor(member) };
@@ -157,21 +158,21 @@ export async function listJobs(
 }
 
 type Candidate =
-  | { job: Job<JobData, JobResult>; state: JobState | "unknown" }
+  | { job: Job<JobData, JobResult>; state: JobState | "unknown"; queue: Queue }
   /** The member names no life of a job that still exists: `false` for a member that is not ours. */
-  | { stale: ProviderName | false };
+  | { stale: Queue | false };
 
 async function readCandidate(queues: QueueSet, member: string): Promise<Candidate> {
   const parsed = parseIndexMember(member);
-  const provider = parsed && providerOfJobId(parsed.id);
-  if (!parsed || !provider) return { stale: false };
-  const job = (await queues.byProvider[provider].getJob(parsed.id)) as Job<JobData, JobResult> | undefined;
-  if (!job) return { stale: provider };
+  const queue = parsed && queues.queueOfJobId(parsed.id)?.queue;
+  if (!parsed || !queue) return { stale: false };
+  const job = (await queue.getJob(parsed.id)) as Job<JobData, JobResult> | undefined;
+  if (!job) return { stale: queue };
   const { data, valid } = readJobData(job);
   // A member of an earlier life of a replayed job (should a replay have stopped half-way).
-  if (valid && data.submittedAt !== parsed.submittedAt) return { stale: provider };
+  if (valid && data.submittedAt !== parsed.submittedAt) return { stale: queue };
   const state = await job.getState();
-  return state === "unknown" ? { stale: provider } : { job, state };
+  return state === "unknown" ? { stale: queue } : { job, state, queue };
 }
 
 const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after })).toString("base64url");
@@ -193,11 +194,11 @@ export class InvalidCursorError extends Error {
 
 /** The job's secret input fields and result secrets, decrypted: for `secrets:read` only. */
 export async function getJobSecrets(queues: QueueSet, id: string): Promise<JobSecrets | undefined> {
-  const provider = providerOfJobId(id);
-  if (!provider) return undefined;
-  const job = (await queues.byProvider[provider].getJob(id)) as Job<JobData, JobResult> | undefined;
+  const owner = queues.queueOfJobId(id);
+  if (!owner) return undefined;
+  const job = (await owner.queue.getJob(id)) as Job<JobData, JobResult> | undefined;
   if (!job) return undefined;
-  const fields = secretInputFields[provider];
+  const fields = secretInputFields[owner.provider];
   const decrypted = decryptFields(queues.keyring, readJobData(job).data.input, fields);
   const input: Record<string, unknown> = {};
   for (const path of fields) {

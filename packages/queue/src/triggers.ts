@@ -45,6 +45,7 @@ export function requestsForEvent(
     request: {
       provider: trigger.provider as ProviderName,
       account: trigger.account,
+      lane: trigger.lane,
       input: renderTemplate(trigger.input, event, `triggers.${index}.input`) as Record<string, unknown>,
       idempotencyKey: k === 0 ? webhookId : `${webhookId}#${k}`,
       metadata: { source, event: event.type },

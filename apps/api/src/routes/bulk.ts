@@ -59,7 +59,9 @@ function triage(items: readonly unknown[], config: QueueSet["config"], batchId: 
       return;
     }
     try {
-      valid.push({ index, request: { ...toSubmitRequest(config, parsed.data), batchId } });
+      // A bulk request's items are bulk work unless an item says otherwise.
+      const lane = parsed.data.lane ?? "bulk";
+      valid.push({ index, request: { ...toSubmitRequest(config, parsed.data), batchId, lane } });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       rejected.push(rejection(index, error));

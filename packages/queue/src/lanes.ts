@@ -1,0 +1,86 @@
+import type { Lane } from "@provisioner/api-contract";
+import type { Queue } from "bullmq";
+import type { QueueSet } from "./queues.ts";
+
+// Scheduling within one account's queue, with BullMQ's own priorities (lower runs first,
+// FIFO within one priority, 1..2^21-1). Each account queue keeps a virtual clock beside it:
+// - an interactive job gets the clock: ahead of every waiting bulk job whose turn has not come;
+// - the k-th bulk job of a request gets clock + 1 + k * bulkStride, so a batch submitted while
+//   another runs takes priorities interleaved with the rest of the first: round robin;
+// - every job that starts moves the clock to max(clock + 1, its priority). Interactive jobs
+//   therefore queue behind bulk jobs whose turn has come, and under a steady interactive
+//   stream a waiting bulk job's turn comes after at most bulkStride interactive starts per
+//   bulk job ahead of it: bulk keeps at least 1 start in bulkStride + 1 and never starves.
+// One queue per account (not one per lane) keeps one concurrency and one rate limit per account.
+
+/** Interactive starts per bulk start while both lanes wait. */
+export const bulkStride = 4;
+/** BullMQ's highest priority. */
+const priorityLimit = 2 ** 21 - 1;
+/**
+ * When the clock passes this, it and every job's priority in the queue are shifted down
+ * (order kept) so the next batch still fits under BullMQ's limit: once per ~1M starts.
+ */
+export const rebaseAbove = 2 ** 20;
+
+/** The clock's key: named with the queue's hash tag, so it shares the queue's slot. */
+export const laneClockKeyOf = (queues: QueueSet, queue: Queue) => `${queues.config.prefix}:lane-clock:${queue.name}`;
+
+/** The clock of each queue (1 before any job started); one GET each, as each lives in its queue's slot. */
+export async function readLaneClocks(queues: QueueSet, forQueues: readonly Queue[]): Promise<number[]> {
+  const values = await Promise.all(forQueues.map((queue) => queues.connection.get(laneClockKeyOf(queues, queue))));
+  return values.map((value) => Number(value ?? 1));
+}
+
+/** A job's priority: `bulkIndex` counts the bulk jobs before it in its request, for its queue. */
+export function priorityOf(lane: Lane, clock: number, bulkIndex: number): number {
+  const priority = lane === "interactive" ? clock : clock + 1 + bulkIndex * bulkStride;
+  return Math.min(Math.max(priority, 1), priorityLimit);
+}
+
+// KEYS: clock, prioritized set, delayed set, active list. ARGV: the started job's priority,
+// the rebase threshold, the queue's key prefix (job hashes are `<prefix><id>`).
+// BullMQ scores a prioritized job `priority * 2^32 + counter`; a rebase keeps the counter.
+const advanceScript = `
+local nextClock = math.max(tonumber(redis.call("GET", KEYS[1]) or "1") + 1, tonumber(ARGV[1]))
+if nextClock > tonumber(ARGV[2]) then
+  local shift = nextClock - 1
+  local members = redis.call("ZRANGE", KEYS[2], 0, -1, "WITHSCORES")
+  for i = 1, #members, 2 do
+    local score = tonumber(members[i + 1])
+    local priority = math.max(1, math.floor(score / 0x100000000) - shift)
+    redis.call("ZADD", KEYS[2], priority * 0x100000000 + score % 0x100000000, members[i])
+    redis.call("HSET", ARGV[3] .. members[i], "priority", priority)
+  end
+  local others = redis.call("ZRANGE", KEYS[3], 0, -1)
+  for _, id in ipairs(redis.call("LRANGE", KEYS[4], 0, -1)) do others[#others + 1] = id end
+  for _, id in ipairs(others) do
+    local priority = tonumber(redis.call("HGET", ARGV[3] .. id, "priority") or "0")
+    if priority > 0 then redis.call("HSET", ARGV[3] .. id, "priority", math.max(1, priority - shift)) end
+  end
+  nextClock = 1
+end
+redis.call("SET", KEYS[1], nextClock)
+return nextClock
+`;
+
+/** Moves the queue's clock as a job of `priority` starts (rebasing past `threshold`); answers the new clock. */
+export async function advanceLaneClock(
+  queues: QueueSet,
+  queue: Queue,
+  priority: number,
+  threshold = rebaseAbove,
+): Promise<number> {
+  const clock = await queues.connection.eval(
+    advanceScript,
+    4,
+    laneClockKeyOf(queues, queue),
+    queue.toKey("prioritized"),
+    queue.toKey("delayed"),
+    queue.toKey("active"),
+    priority,
+    threshold,
+    queue.toKey(""),
+  );
+  return Number(clock);
+}
