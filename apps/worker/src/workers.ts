@@ -15,6 +15,8 @@ import {
   type QueueSet,
   queueCallback,
   readJobData,
+  reconcileBatches,
+  setBatchStatuses,
   settingsOf,
 } from "@provisioner/queue";
 import { type Job, Worker } from "bullmq";
@@ -36,6 +38,8 @@ export interface WorkerTuning {
   maxStalledCount?: number;
   /** How long a killed worker's identity lock keeps other jobs for that database waiting. Default 15 s. */
   identityLeaseMs?: number;
+  /** How often each queue's open batches are reconciled with their jobs' states (batches.ts). Default 10 s. */
+  batchReconcileMs?: number;
 }
 
 export interface StartWorkersOptions {
@@ -126,6 +130,25 @@ function countEndings(
 }
 
 /**
+ * Records a batch job's transitions in its batch's counts (packages/queue batches.ts) as
+ * BullMQ reports them: taken (running), a retry, completed, a final failure (`finishedOn`
+ * set, stalled deaths included). A worker killed before its event leaves a stale status
+ * that the reconciliation on `batchReconcileMs` corrects.
+ */
+function trackBatches(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
+  const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
+    const batchId = job ? readJobData(job).data.batchId : undefined;
+    if (!job || batchId === undefined) return;
+    setBatchStatuses(queues, job.queueName, batchId, [{ id: job.id as string, status }]).catch((error: Error) =>
+      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a batch job's status"),
+    );
+  };
+  worker.on("active", (job) => record(job, "running"));
+  worker.on("completed", (job) => record(job, "succeeded"));
+  worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
+}
+
+/**
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
  */
@@ -184,8 +207,25 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     worker.on("error", (error) => logger.error({ provider, account, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
     countEndings(worker, connection, config.prefix, metrics, logger);
+    trackBatches(worker, queues, logger);
     workers.set(queue.name, worker);
   }
+  let reconciling = false;
+  const reconciler = setInterval(async () => {
+    if (reconciling) return;
+    reconciling = true;
+    try {
+      for (const worker of workers.values()) {
+        const queue = queues.accounts.find((entry) => entry.queue.name === worker.name)?.queue;
+        if (queue) await reconcileBatches(queues, queue);
+      }
+    } catch (error) {
+      logger.warn({ err: { message: (error as Error).message } }, "batch reconciliation failed; retrying later");
+    } finally {
+      reconciling = false;
+    }
+  }, tuning.batchReconcileMs ?? 10_000);
+  reconciler.unref();
   const callbacks = startCallbackWorker({
     queues,
     connection,
@@ -197,6 +237,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
   let closing: Promise<void> | undefined;
   const closeAll = async (graceMs: number) => {
+    clearInterval(reconciler);
     await Promise.all(
       [...workers.values(), callbacks].map(async (worker: Worker) => {
         const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs - handBackReserveMs(graceMs));

@@ -50,7 +50,19 @@ export const batchViewSchema = z
       >),
       expired: countSchema.meta({ description: "Jobs past their retention." }),
     }),
-    dead: z.array(z.object({ id: z.string(), reason: z.string().nullable() })),
+    finished: z.boolean().meta({ description: "Every job of the batch is terminal (succeeded, dead or expired)." }),
+    dead: z
+      .array(z.object({ id: z.string(), reason: z.string().nullable() }))
+      .meta({ description: "A page of the dead items, newest first." }),
+    deadCursor: z
+      .string()
+      .nullable()
+      .meta({ description: "Pass as `deadCursor` for the next page of dead items; null on the last." }),
   })
   .meta({ id: "Batch" });
+
+export const batchQuerySchema = z.object({
+  deadCursor: z.string().max(300).optional(),
+  deadLimit: z.coerce.number().int().min(1).max(200).optional(),
+});
 export type BatchView = z.output<typeof batchViewSchema>;

@@ -12,6 +12,7 @@ export {
 export {
   type BatchView,
   type BulkResponse,
+  batchQuerySchema,
   batchViewSchema,
   bulkRequestSchema,
   bulkResponseSchema,

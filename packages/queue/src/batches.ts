@@ -1,38 +1,269 @@
-import { type BatchView, jobStatuses } from "@provisioner/api-contract";
+import { type BatchView, type JobStatus, jobStatuses } from "@provisioner/api-contract";
+import type { Queue } from "bullmq";
 import { deathReasons } from "./failed-jobs.ts";
 import type { QueueSet } from "./queues.ts";
+import type { RedisConnection } from "./redis.ts";
 import { statusOfState } from "./status.ts";
 
-const batchKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
+// A batch's counts are kept, not recomputed. A batch spans account queues, and nothing is
+// atomic across queues on a cluster, so its state is kept per (batch, queue), each key
+// carrying the queue's hash tag (its name, `{provider.account}`):
+//   batch-jobs:{q}:<batch>     hash   job id → the status last recorded for it
+//   batch-counts:{q}:<batch>   hash   status → how many of the batch's jobs in q have it
+//   batch-dead:{q}:<batch>     zset   the dead ones, scored by when they died (paging)
+//   batch-pending:{q}:<batch>  set    the ones not yet terminal (what reconciliation checks)
+//   batch-open:{q}             set    the batches with pending jobs in q
+// and `batch:<batch>` (one key) lists the queues the batch spans. One Lua script moves a job's
+// recorded status and every count with it, so the counts always sum to the recorded jobs.
+// Writers: the API when it records the batch (only jobs not yet recorded), the worker's
+// events as a job starts, retries, succeeds or dies, replay and discard. BullMQ moves jobs in
+// its own scripts, so a worker killed between BullMQ's move and its event misses one write:
+// `reconcileBatches` (run by each worker on an interval) reads the true state of every
+// pending job and records it, compare-and-set against what it read, so it never overwrites a
+// newer write; the counts converge once no job is pending. A read sums one HGETALL per queue.
 
-/** Remembers which jobs a bulk request made, for as long as a dead job is retained. */
-export async function recordBatch(queues: QueueSet, batchId: string, jobIds: readonly string[]): Promise<void> {
-  if (jobIds.length === 0) return;
-  const key = batchKey(queues, batchId);
-  await queues.connection
-    .multi()
-    .sadd(key, ...jobIds)
-    .pexpire(key, queues.config.retention.deadLetterMs)
-    .exec();
+export type BatchStatus = JobStatus | "expired";
+const terminal: ReadonlySet<BatchStatus> = new Set<BatchStatus>(["succeeded", "dead", "expired"]);
+
+const spanKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
+const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
+  const base = `${queues.config.prefix}:batch-`;
+  return [
+    `${base}jobs:${queueName}:${batchId}`,
+    `${base}counts:${queueName}:${batchId}`,
+    `${base}dead:${queueName}:${batchId}`,
+    `${base}pending:${queueName}:${batchId}`,
+    `${base}open:${queueName}`,
+  ];
+};
+
+// KEYS: jobs, counts, dead, pending, open. ARGV: batch id, now, ttl ms, then triples of
+// (job id, expected, status): expected "*" sets always, "-" only a job not yet recorded,
+// anything else only while that is the recorded status (compare-and-set).
+const setStatusScript = `
+local changed = 0
+for i = 4, #ARGV, 3 do
+  local id, expected, status = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local old = redis.call("HGET", KEYS[1], id)
+  local allowed = expected == "*" or (expected == "-" and not old) or (old and old == expected)
+  if allowed and old ~= status then
+    if old then redis.call("HINCRBY", KEYS[2], old, -1) end
+    redis.call("HINCRBY", KEYS[2], status, 1)
+    redis.call("HSET", KEYS[1], id, status)
+    if status == "dead" then redis.call("ZADD", KEYS[3], ARGV[2], id) elseif old == "dead" then redis.call("ZREM", KEYS[3], id) end
+    if status == "succeeded" or status == "dead" or status == "expired" then
+      redis.call("SREM", KEYS[4], id)
+    else
+      redis.call("SADD", KEYS[4], id)
+    end
+    changed = changed + 1
+  end
+end
+if redis.call("SCARD", KEYS[4]) > 0 then redis.call("SADD", KEYS[5], ARGV[1]) else redis.call("SREM", KEYS[5], ARGV[1]) end
+for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], ARGV[3]) end
+return changed
+`;
+const setStatusCommand = "provisionerBatchStatus";
+type WithSetStatus = RedisConnection & {
+  [setStatusCommand](...args: (string | number)[]): Promise<number>;
+};
+const taught = new WeakSet<RedisConnection>();
+function commandOf(connection: RedisConnection): WithSetStatus {
+  if (!taught.has(connection)) {
+    connection.defineCommand(setStatusCommand, { numberOfKeys: 5, lua: setStatusScript });
+    taught.add(connection);
+  }
+  return connection as WithSetStatus;
 }
 
-export async function getBatch(queues: QueueSet, batchId: string): Promise<BatchView | undefined> {
-  const ids = await queues.connection.smembers(batchKey(queues, batchId));
-  if (ids.length === 0) return undefined;
-  const counts = Object.fromEntries([...jobStatuses, "expired"].map((s) => [s, 0])) as BatchView["counts"];
-  const dead: BatchView["dead"] = [];
-  await Promise.all(
-    ids.map(async (id) => {
-      const owner = queues.queueOfJobId(id);
-      const state = owner ? await owner.queue.getJobState(id) : "unknown";
-      // A job past its retention is gone; say so rather than guess how it ended.
-      const status = statusOfState(state) ?? "expired";
-      counts[status] += 1;
-      if (status === "dead" && owner) {
-        const [reason] = await deathReasons(queues, [{ id, provider: owner.provider, queue: owner.queue }]);
-        dead.push({ id, reason: reason?.message ?? null });
+export interface StatusChange {
+  id: string;
+  status: BatchStatus;
+  /** "*" (default): always; "-": only a job the batch has not recorded yet; a status: only while recorded so. */
+  expected?: string;
+}
+
+/** Records jobs' statuses in one batch's keys for one queue, in one script call. */
+export async function setBatchStatuses(
+  queues: QueueSet,
+  queueName: string,
+  batchId: string,
+  changes: readonly StatusChange[],
+): Promise<number> {
+  if (changes.length === 0) return 0;
+  const args = changes.flatMap(({ id, status, expected = "*" }) => [id, expected, status]);
+  return commandOf(queues.connection)[setStatusCommand](
+    ...keysOf(queues, queueName, batchId),
+    batchId,
+    Date.now(),
+    queues.config.retention.deadLetterMs,
+    ...args,
+  );
+}
+
+/**
+ * Records the jobs a bulk request made or found, with their status at submission: the queues
+ * the batch spans first, then each queue's jobs, leaving any job a worker already recorded.
+ */
+export async function recordBatch(
+  queues: QueueSet,
+  batchId: string,
+  jobs: readonly { id: string; status: BatchStatus }[],
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const byQueue = new Map<string, StatusChange[]>();
+  for (const { id, status } of jobs) {
+    const name = queues.queueOfJobId(id)?.queue.name;
+    if (name) byQueue.set(name, [...(byQueue.get(name) ?? []), { id, status, expected: "-" }]);
+  }
+  const key = spanKey(queues, batchId);
+  await queues.connection
+    .multi()
+    .sadd(key, ...byQueue.keys())
+    .pexpire(key, queues.config.retention.deadLetterMs)
+    .exec();
+  await Promise.all([...byQueue].map(([name, changes]) => setBatchStatuses(queues, name, batchId, changes)));
+}
+
+const emptyCounts = (): BatchView["counts"] =>
+  Object.fromEntries([...jobStatuses, "expired"].map((s) => [s, 0])) as BatchView["counts"];
+
+/** The counts of a batch: one HGETALL per queue it spans. */
+export async function batchCounts(
+  queues: QueueSet,
+  batchId: string,
+): Promise<{ queueNames: string[]; counts: BatchView["counts"]; total: number } | undefined> {
+  const queueNames = await queues.connection.smembers(spanKey(queues, batchId));
+  if (queueNames.length === 0) return undefined;
+  const counts = emptyCounts();
+  const hashes = await Promise.all(
+    queueNames.map((name) => queues.connection.hgetall(keysOf(queues, name, batchId)[1] as string)),
+  );
+  for (const hash of hashes) {
+    for (const [status, n] of Object.entries(hash)) {
+      if (status in counts) counts[status as BatchStatus] += Number(n);
+    }
+  }
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  return { queueNames, counts, total };
+}
+
+/** A dead-page cursor: the last item's death time and id, newest first. */
+const encodeCursor = (diedAt: number, id: string) => Buffer.from(`${diedAt}:${id}`).toString("base64url");
+function decodeCursor(cursor: string | undefined): { diedAt: number; id: string } | undefined {
+  if (!cursor) return undefined;
+  const match = /^(\d{1,15}):(.+)$/.exec(Buffer.from(cursor, "base64url").toString());
+  return match ? { diedAt: Number(match[1]), id: match[2] as string } : undefined;
+}
+
+/**
+ * Up to `count` members of each zset at or after `cursor` (newest first, ties by id highest
+ * first), merged: one ZCOUNT (ties at the cursor's score) and one ZREVRANGEBYSCORE per key.
+ */
+export async function pageScored(
+  connection: RedisConnection,
+  keys: readonly string[],
+  cursor: { score: number; id: string } | undefined,
+  count: number,
+): Promise<{ key: string; id: string; score: number }[]> {
+  const pages = await Promise.all(
+    keys.map(async (key) => {
+      const ties = cursor ? await connection.zcount(key, cursor.score, cursor.score) : 0;
+      const max = cursor ? String(cursor.score) : "+inf";
+      const flat = await connection.zrevrangebyscore(key, max, "-inf", "WITHSCORES", "LIMIT", 0, count + ties);
+      const entries: { key: string; id: string; score: number }[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        entries.push({ key, id: flat[i] as string, score: Number(flat[i + 1]) });
       }
+      return entries;
     }),
   );
-  return { id: batchId, total: ids.length, counts, dead };
+  const after = (e: { id: string; score: number }) =>
+    !cursor || e.score < cursor.score || (e.score === cursor.score && e.id < cursor.id);
+  return pages
+    .flat()
+    .filter(after)
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .slice(0, count);
+}
+
+export async function getBatch(
+  queues: QueueSet,
+  batchId: string,
+  page: { deadCursor?: string | undefined; deadLimit?: number | undefined } = {},
+): Promise<BatchView | undefined> {
+  const summary = await batchCounts(queues, batchId);
+  if (!summary) return undefined;
+  const { queueNames, counts, total } = summary;
+  const limit = Math.min(Math.max(page.deadLimit ?? 20, 1), 200);
+  const cursor = decodeCursor(page.deadCursor);
+  const byKey = new Map(queueNames.map((name) => [keysOf(queues, name, batchId)[2] as string, name]));
+  const entries = await pageScored(
+    queues.connection,
+    [...byKey.keys()],
+    cursor && { score: cursor.diedAt, id: cursor.id },
+    limit + 1,
+  );
+  const shown = entries.slice(0, limit);
+  const owners = shown.map(({ id }) => queues.queueOfJobId(id));
+  const deaths = shown.flatMap(({ id }, i) => {
+    const owner = owners[i];
+    return owner ? [{ id, provider: owner.provider, queue: owner.queue }] : [];
+  });
+  const reasons = await deathReasons(queues, deaths);
+  const dead = deaths.map(({ id }, i) => ({ id, reason: reasons[i]?.message ?? null }));
+  const last = shown.at(-1);
+  return {
+    id: batchId,
+    total,
+    counts,
+    finished: total > 0 && [...Object.entries(counts)].every(([s, n]) => n === 0 || terminal.has(s as BatchStatus)),
+    dead,
+    deadCursor: entries.length > limit && last ? encodeCursor(last.score, last.id) : null,
+  };
+}
+
+/**
+ * Brings one queue's open batches to the truth: each pending job's state is read and, if
+ * it differs from what was recorded, recorded (compare-and-set). Reads pending jobs in
+ * chunks; a job whose retention ended counts as `expired`. Returns how many it changed.
+ */
+export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 500): Promise<number> {
+  const [, , , , openKey] = keysOf(queues, queue.name, "");
+  let changed = 0;
+  for (const batchId of await queues.connection.smembers(openKey as string)) {
+    const [jobsKey, , , pendingKey] = keysOf(queues, queue.name, batchId) as [string, string, string, string];
+    let cursor = "0";
+    do {
+      const [next, ids] = await queues.connection.sscan(pendingKey, cursor, "COUNT", chunk);
+      cursor = next;
+      if (ids.length === 0) continue;
+      const recorded = await queues.connection.hmget(jobsKey, ...ids);
+      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+      const changes = ids.flatMap((id, i): StatusChange[] => {
+        const status: BatchStatus = statusOfState(states[i] ?? "unknown") ?? "expired";
+        const was = recorded[i];
+        // Waiting and running differ only in BullMQ's lists; only a move the events can miss matters here.
+        return was && was !== status ? [{ id, status, expected: was }] : [];
+      });
+      changed += await setBatchStatuses(queues, queue.name, batchId, changes);
+    } while (cursor !== "0");
+    // An open batch whose keys expired leaves nothing to check: close it.
+    if (!(await queues.connection.exists(jobsKey))) await queues.connection.srem(openKey as string, batchId);
+  }
+  return changed;
+}
+
+/** The full recount a reconciliation converges to: every recorded job's true status (tests, operations). */
+export async function recountBatch(queues: QueueSet, batchId: string): Promise<BatchView["counts"] | undefined> {
+  const queueNames = await queues.connection.smembers(spanKey(queues, batchId));
+  if (queueNames.length === 0) return undefined;
+  const counts = emptyCounts();
+  for (const name of queueNames) {
+    const queue = queues.accounts.find((entry) => entry.queue.name === name)?.queue;
+    const ids = await queues.connection.hkeys(keysOf(queues, name, batchId)[0] as string);
+    const states = await Promise.all(ids.map((id) => queue?.getJobState(id) ?? "unknown"));
+    for (const state of states) counts[statusOfState(state) ?? "expired"] += 1;
+  }
+  return counts;
 }

@@ -8,6 +8,7 @@ import {
   secretInputFields,
 } from "@provisioner/provider-client";
 import type { Job, Queue } from "bullmq";
+import { setBatchStatuses } from "./batches.ts";
 import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
 import { indexKeyOf, indexMemberOf } from "./job-index.ts";
 import type { AccountQueue, QueueSet } from "./queues.ts";
@@ -266,6 +267,7 @@ export async function replayDeadLetter(
     if (now === "failed") throw error;
     throw new NotDeadError(`job ${id} is ${now}, not dead`);
   }
+  if (data.batchId !== undefined) await setBatchStatuses(queues, queue.name, data.batchId, [{ id, status: "queued" }]);
   return { id, status: "queued" };
 }
 
@@ -293,6 +295,8 @@ export async function discardDeadLetter(queues: QueueSet, id: string): Promise<b
   const dead = await deadJob(queues, id);
   if (!dead) return false;
   await dead.job.remove();
+  const { batchId } = readJobData(dead.job).data;
+  if (batchId !== undefined) await setBatchStatuses(queues, dead.queue.name, batchId, [{ id, status: "expired" }]);
   return true;
 }
 

@@ -13,7 +13,7 @@ export {
   jobStatuses,
   type Lane,
 } from "@provisioner/api-contract";
-export { getBatch, recordBatch } from "./batches.ts";
+export { type BatchStatus, getBatch, reconcileBatches, recordBatch, recountBatch, setBatchStatuses } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
   getCallbackDelivery,

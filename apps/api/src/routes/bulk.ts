@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
 import {
   type BulkResponse,
+  batchQuerySchema,
   batchViewSchema,
   bulkRequestSchema,
   bulkResponseSchema,
@@ -36,7 +37,7 @@ const batchRoute = createRoute({
   tags: ["jobs"],
   summary: "Counts per status of a bulk request's jobs, and its dead items",
   ...scoped("jobs:read"),
-  request: { params: idParamSchema },
+  request: { params: idParamSchema, query: batchQuerySchema },
   responses: { 200: json(batchViewSchema, "The batch."), ...guardedErrors(404) },
 });
 
@@ -95,7 +96,7 @@ export function bulkRoutes(queues: QueueSet) {
       await recordBatch(
         queues,
         batchId,
-        jobs.map((job) => job.id),
+        jobs.map((job) => ({ id: job.id, status: job.status })),
       );
       rejected.sort((a, b) => a.index - b.index);
       const deduplicated = jobs.filter((job) => job.deduplicated).length;
@@ -103,7 +104,7 @@ export function bulkRoutes(queues: QueueSet) {
     })
     .openapi(batchRoute, async (c) => {
       const { id } = c.req.valid("param");
-      const batch = await getBatch(queues, id);
+      const batch = await getBatch(queues, id, c.req.valid("query"));
       if (!batch) throw notFound("batch", id);
       return c.json(batch, 200);
     });
