@@ -10,6 +10,8 @@ export const workerEnvSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: ms.default(30_000),
   WORKER_LOCK_DURATION_MS: ms.default(30_000),
   WORKER_STALLED_INTERVAL_MS: ms.default(30_000),
+  /** How often open batches' counts are reconciled with their jobs' states. */
+  WORKER_BATCH_RECONCILE_MS: ms.default(10_000),
   /** How long a killed worker's identity lock holds up other jobs for that database. */
   WORKER_IDENTITY_LEASE_MS: z.coerce.number().int().min(30).default(15_000),
   /** Comma-separated providers this process serves; default all that have an account. */

@@ -44,6 +44,7 @@ const running = await startWorkers({
     lockDurationMs: env.data.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS,
     identityLeaseMs: env.data.WORKER_IDENTITY_LEASE_MS,
+    batchReconcileMs: env.data.WORKER_BATCH_RECONCILE_MS,
   },
 });
 logger.info({ queues: [...running.workers.keys()], pid: process.pid }, "worker ready");

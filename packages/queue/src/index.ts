@@ -13,7 +13,14 @@ export {
   jobStatuses,
   type Lane,
 } from "@provisioner/api-contract";
-export { type BatchStatus, getBatch, reconcileBatches, recordBatch, recountBatch, setBatchStatuses } from "./batches.ts";
+export {
+  type BatchStatus,
+  getBatch,
+  reconcileBatches,
+  recordBatch,
+  recountBatch,
+  setBatchStatuses,
+} from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
   getCallbackDelivery,

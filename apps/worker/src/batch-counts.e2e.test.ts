@@ -1,0 +1,147 @@
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import {
+  getBatch,
+  type ProviderName,
+  reconcileBatches,
+  recordBatch,
+  recountBatch,
+  type SubmitRequest,
+  setBatchStatuses,
+  submitJobs,
+} from "@provisioner/queue";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { type Harness, inputFor, startHarness, uniqueName } from "./test-support.ts";
+import { spawnWorker } from "./test-worker-process.ts";
+
+let harness: Harness;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  harness = await startHarness();
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  await harness.close();
+});
+
+/** Submits a batch as the API does: the jobs, then the batch's record of them. */
+async function submitBatch(rows: { provider: ProviderName; name: string }[]): Promise<string> {
+  const batchId = randomUUID();
+  const requests = rows.map(
+    ({ provider, name }) =>
+      ({
+        provider,
+        account: "default",
+        input: { ...inputFor[provider](), name },
+        batchId,
+        lane: "bulk",
+      }) as SubmitRequest,
+  );
+  const outcomes = await submitJobs(harness.queues, requests);
+  await recordBatch(
+    harness.queues,
+    batchId,
+    outcomes.map((outcome) => ({ id: outcome.id, status: outcome.accepted ? outcome.status : "queued" })),
+  );
+  return batchId;
+}
+
+async function waitFinished(batchId: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const batch = await getBatch(harness.queues, batchId);
+    if (batch?.finished) return batch;
+    if (Date.now() > deadline) throw new Error(`batch not finished: ${JSON.stringify(batch?.counts)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it("keeps a batch's counts as its jobs end across queues, says finished, and pages its dead items", async () => {
+  harness.setFaults([{ provider: "artie", fault: "error", status: 400, namePrefix: "doom" }]);
+  const rows = [
+    ...Array.from({ length: 7 }, () => ({ provider: "artie" as const, name: uniqueName("doom") })),
+    ...Array.from({ length: 5 }, () => ({ provider: "artie" as const, name: uniqueName("ok") })),
+    ...Array.from({ length: 6 }, () => ({ provider: "bridgeport" as const, name: uniqueName("ok") })),
+  ];
+  const batchId = await submitBatch(rows);
+  const before = await getBatch(harness.queues, batchId);
+  expect(before).toMatchObject({ total: 18, finished: false, counts: { queued: 18 } });
+
+  await harness.startWorkers();
+  const batch = await waitFinished(batchId, 20_000);
+  expect(batch.counts).toEqual({ queued: 0, running: 0, retrying: 0, succeeded: 11, dead: 7, expired: 0 });
+  expect(batch.counts).toEqual(await recountBatch(harness.queues, batchId));
+
+  // The dead items, three a page, each once, newest first.
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 5; pages++) {
+    const page = await getBatch(harness.queues, batchId, { deadCursor: cursor, deadLimit: 3 });
+    seen.push(...(page?.dead ?? []).map((item) => item.id));
+    expect(page?.dead.every((item) => item.reason !== null)).toBe(true);
+    if (!page?.deadCursor) break;
+    cursor = page.deadCursor;
+  }
+  expect(seen).toHaveLength(7);
+  expect(new Set(seen).size).toBe(7);
+});
+
+it("reconciliation corrects a transition whose event was missed, and never undoes a newer write", async () => {
+  const batchId = await submitBatch([{ provider: "artie", name: uniqueName("ok") }]);
+  await harness.startWorkers({ batchReconcileMs: 60_000 });
+  const done = await waitFinished(batchId, 15_000);
+  const id = (
+    await harness.queues.connection.hkeys(
+      `${harness.queues.config.prefix}:batch-jobs:${harness.queues.queueOf("artie").name}:${batchId}`,
+    )
+  )[0] as string;
+  expect(done.counts.succeeded).toBe(1);
+
+  // As if the worker died between BullMQ's move and its event: the batch still says running.
+  const queue = harness.queues.queueOf("artie");
+  await setBatchStatuses(harness.queues, queue.name, batchId, [{ id, status: "running" }]);
+  expect(await getBatch(harness.queues, batchId)).toMatchObject({ finished: false, counts: { running: 1 } });
+  // A compare-and-set against a status no longer recorded changes nothing.
+  expect(
+    await setBatchStatuses(harness.queues, queue.name, batchId, [{ id, status: "dead", expected: "queued" }]),
+  ).toBe(0);
+
+  expect(await reconcileBatches(harness.queues, queue)).toBe(1);
+  expect(await getBatch(harness.queues, batchId)).toMatchObject({
+    finished: true,
+    counts: { succeeded: 1, running: 0 },
+  });
+  expect(await reconcileBatches(harness.queues, queue)).toBe(0);
+});
+
+it("converges to a full recount after a run whose worker processes are killed with SIGKILL mid-run", async () => {
+  harness.setFaults([
+    { provider: "artie", fault: "latency", latencyMs: 150 },
+    { provider: "bridgeport", fault: "latency", latencyMs: 150 },
+    { provider: "artie", fault: "error", status: 400, namePrefix: "doom" },
+  ]);
+  const rows = Array.from({ length: 80 }, (_, i) => ({
+    provider: (i % 2 === 0 ? "artie" : "bridgeport") as ProviderName,
+    name: uniqueName(i % 8 === 0 ? "doom" : "ok"),
+  }));
+  const batchId = await submitBatch(rows);
+  const env = { WORKER_BATCH_RECONCILE_MS: "300" };
+  for (let kill = 0; kill < 3; kill++) {
+    const { child } = await spawnWorker(harness, env);
+    children.push(child);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    child.kill("SIGKILL");
+    await once(child, "exit");
+  }
+  const midway = await getBatch(harness.queues, batchId);
+  expect(midway?.finished).toBe(false);
+  const { child } = await spawnWorker(harness, env);
+  children.push(child);
+
+  const batch = await waitFinished(batchId, 60_000);
+  expect(batch.total).toBe(80);
+  expect(batch.counts).toEqual(await recountBatch(harness.queues, batchId));
+  expect(batch.counts).toMatchObject({ succeeded: 70, dead: 10 });
+}, 90_000);
