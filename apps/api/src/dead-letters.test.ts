@@ -1,5 +1,5 @@
 import type { ProviderName } from "@provisioner/provider-client";
-import { type AttemptError, createRedisConnection } from "@provisioner/queue";
+import { type AttemptError, createRedisConnection, indexDeath, setBatchStatuses } from "@provisioner/queue";
 import { UnrecoverableError, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeportInput, type Json, redisUrl, startTestApi, type TestApi } from "./test-support.ts";
@@ -43,8 +43,11 @@ async function failUntil(provider: ProviderName, done: () => Promise<boolean>): 
 const failAll = (provider: ProviderName, count: number) =>
   failUntil(provider, async () => (await api.queues.queueOf(provider).getJobCounts("failed")).failed === count);
 
-/** The job dies as the worker's runner would have it: failed by BullMQ, its last attempt's error logged. */
-async function kill(name: string, kind?: AttemptError["kind"]) {
+/**
+ * The job dies as the worker's runner would have it: failed by BullMQ, its last attempt's
+ * error logged, its kind indexed, and its batch told (the worker's `failed` event).
+ */
+async function kill(name: string, kind: AttemptError["kind"] = "invalid") {
   const id = ids[name] as string;
   const provider = id.startsWith("bridgeport") ? "bridgeport" : "postgres";
   const queue = api.queues.queueOf(provider);
@@ -54,6 +57,8 @@ async function kill(name: string, kind?: AttemptError["kind"]) {
   const job = await queue.getJob(id);
   if (!job) throw new Error(`job ${id} is gone`);
   await job.log(JSON.stringify(reason(kind)));
+  await indexDeath(api.queues, queue, id, kind);
+  await setBatchStatuses(api.queues, queue.name, batchId, [{ id, status: "dead" }]);
 }
 
 /**
@@ -105,8 +110,13 @@ describe("reading dead letters", () => {
     expect(bridgeport.deadLetters.map((d: Json) => d.id)).toEqual([ids.e]);
     const transient: Json = await (await api.call("GET", "/v1/dead-letters?kind=transient")).json();
     expect(transient.deadLetters.map((d: Json) => d.id)).toEqual([ids.c]);
-    const page: Json = await (await api.call("GET", "/v1/dead-letters?offset=4&limit=10")).json();
-    expect(page).toMatchObject({ total: 6, deadLetters: [expect.anything(), expect.anything()] });
+    const first: Json = await (await api.call("GET", "/v1/dead-letters?limit=4")).json();
+    expect(first).toMatchObject({ total: 6, nextCursor: expect.any(String) });
+    expect(first.deadLetters).toHaveLength(4);
+    const page: Json = await (await api.call("GET", `/v1/dead-letters?cursor=${first.nextCursor}&limit=10`)).json();
+    expect(page).toMatchObject({ total: 6, nextCursor: null, deadLetters: [expect.anything(), expect.anything()] });
+    const seen = [...first.deadLetters, ...page.deadLetters].map((d: Json) => d.id);
+    expect(new Set(seen)).toEqual(new Set(Object.values(ids)));
   });
 
   it("shows one with its reason, errors and request, secrets removed", async () => {

@@ -34,7 +34,9 @@ const batch = {
   id: "b1",
   total: 1,
   counts: { queued: 0, running: 0, retrying: 0, succeeded: 1, dead: 0, expired: 0 },
+  finished: true,
   dead: [],
+  deadCursor: null,
 };
 const envelope = (code: string, message: string, more: Record<string, string> = {}) => ({
   error: { code, message, requestId: "req-1", ...more },

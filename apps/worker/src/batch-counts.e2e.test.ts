@@ -1,9 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import type { ProviderName } from "@provisioner/provider-client";
 import {
   getBatch,
-  type ProviderName,
   reconcileBatches,
   recordBatch,
   recountBatch,

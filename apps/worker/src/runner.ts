@@ -3,6 +3,7 @@ import {
   type AttemptError,
   advanceLaneClock,
   attemptRecordOf,
+  indexDeath,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
@@ -106,8 +107,12 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     return waitFor(provisioningPollMs);
   };
 
-  /** The job-end notice of a final failure; its id (job id and generation) makes a repeat a no-op. */
-  function die(job: Job<JobData, JobResult>, reason: AttemptError): Promise<void> {
-    return queueCallback(queues, job.id as string, readJobData(job).data, { status: "dead", error: reason });
+  /**
+   * A final failure, as it is thrown: its entry in the dead letters' kind index, then its
+   * job-end notice, whose id (job id and generation) makes a repeat a no-op.
+   */
+  async function die(job: Job<JobData, JobResult>, reason: AttemptError): Promise<void> {
+    await indexDeath(queues, queue, job.id as string, reason.kind);
+    await queueCallback(queues, job.id as string, readJobData(job).data, { status: "dead", error: reason });
   }
 }

@@ -11,6 +11,7 @@ import {
   backoffType,
   countFinishedJob,
   type FinishOutcome,
+  indexDeath,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
@@ -90,12 +91,16 @@ function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSe
     if (!job?.deferredFailure) return;
     const { data } = readJobData(job);
     const reason = classifyJobFault(data.provider, { fault: "stalled", failedReason: error.message });
-    queueCallback(queues, job.id as string, data, {
-      status: "dead",
-      error: attemptRecordOf(reason, job.attemptsMade),
-    }).catch((failure: Error) =>
-      logger.error({ jobId: job.id, err: { message: failure.message } }, "could not queue a stalled job's callback"),
-    );
+    indexDeath(queues, queues.queueOf(data.provider, data.account), job.id as string, reason.kind)
+      .then(() =>
+        queueCallback(queues, job.id as string, data, {
+          status: "dead",
+          error: attemptRecordOf(reason, job.attemptsMade),
+        }),
+      )
+      .catch((failure: Error) =>
+        logger.error({ jobId: job.id, err: { message: failure.message } }, "could not queue a stalled job's callback"),
+      );
   });
 }
 

@@ -25,13 +25,19 @@ export const deadLetterViewSchema = z
   .meta({ id: "DeadLetter" });
 export type DeadLetterView = z.output<typeof deadLetterViewSchema>;
 
-export const deadLetterListSchema = z.object({ deadLetters: z.array(deadLetterViewSchema), total: z.number().int() });
+export const deadLetterListSchema = z.object({
+  deadLetters: z.array(deadLetterViewSchema).meta({ description: "A page, newest first." }),
+  nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last." }),
+  total: z.number().int().meta({
+    description: "How many match (one ZCARD per queue); with `kind`, entries not yet pruned are counted too.",
+  }),
+});
 export type DeadLetterList = z.output<typeof deadLetterListSchema>;
 
 export const listDeadLettersQuerySchema = z.object({
   provider: providerSchema.optional(),
   kind: failureKindSchema.optional(),
-  offset: z.coerce.number().int().min(0).optional(),
+  cursor: z.string().max(300).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 export type ListDeadLettersQuery = z.output<typeof listDeadLettersQuerySchema>;

@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import { deathReasons } from "./failed-jobs.ts";
 import type { QueueSet } from "./queues.ts";
 import type { RedisConnection } from "./redis.ts";
+import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
 import { statusOfState } from "./status.ts";
 
 // A batch's counts are kept, not recomputed. A batch spans account queues, and nothing is
@@ -148,45 +149,6 @@ export async function batchCounts(
   return { queueNames, counts, total };
 }
 
-/** A dead-page cursor: the last item's death time and id, newest first. */
-const encodeCursor = (diedAt: number, id: string) => Buffer.from(`${diedAt}:${id}`).toString("base64url");
-function decodeCursor(cursor: string | undefined): { diedAt: number; id: string } | undefined {
-  if (!cursor) return undefined;
-  const match = /^(\d{1,15}):(.+)$/.exec(Buffer.from(cursor, "base64url").toString());
-  return match ? { diedAt: Number(match[1]), id: match[2] as string } : undefined;
-}
-
-/**
- * Up to `count` members of each zset at or after `cursor` (newest first, ties by id highest
- * first), merged: one ZCOUNT (ties at the cursor's score) and one ZREVRANGEBYSCORE per key.
- */
-export async function pageScored(
-  connection: RedisConnection,
-  keys: readonly string[],
-  cursor: { score: number; id: string } | undefined,
-  count: number,
-): Promise<{ key: string; id: string; score: number }[]> {
-  const pages = await Promise.all(
-    keys.map(async (key) => {
-      const ties = cursor ? await connection.zcount(key, cursor.score, cursor.score) : 0;
-      const max = cursor ? String(cursor.score) : "+inf";
-      const flat = await connection.zrevrangebyscore(key, max, "-inf", "WITHSCORES", "LIMIT", 0, count + ties);
-      const entries: { key: string; id: string; score: number }[] = [];
-      for (let i = 0; i < flat.length; i += 2) {
-        entries.push({ key, id: flat[i] as string, score: Number(flat[i + 1]) });
-      }
-      return entries;
-    }),
-  );
-  const after = (e: { id: string; score: number }) =>
-    !cursor || e.score < cursor.score || (e.score === cursor.score && e.id < cursor.id);
-  return pages
-    .flat()
-    .filter(after)
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    .slice(0, count);
-}
-
 export async function getBatch(
   queues: QueueSet,
   batchId: string,
@@ -198,12 +160,7 @@ export async function getBatch(
   const limit = Math.min(Math.max(page.deadLimit ?? 20, 1), 200);
   const cursor = decodeCursor(page.deadCursor);
   const byKey = new Map(queueNames.map((name) => [keysOf(queues, name, batchId)[2] as string, name]));
-  const entries = await pageScored(
-    queues.connection,
-    [...byKey.keys()],
-    cursor && { score: cursor.diedAt, id: cursor.id },
-    limit + 1,
-  );
+  const entries = await pageScored(queues.connection, [...byKey.keys()], cursor, limit + 1);
   const shown = entries.slice(0, limit);
   const owners = shown.map(({ id }) => queues.queueOfJobId(id));
   const deaths = shown.flatMap(({ id }, i) => {

@@ -9,9 +9,11 @@ import {
 } from "@provisioner/provider-client";
 import type { Job, Queue } from "bullmq";
 import { setBatchStatuses } from "./batches.ts";
+import { deadKindKeyOf, pruneDeathIndex, unindexDeath } from "./dead-index.ts";
 import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
 import { indexKeyOf, indexMemberOf } from "./job-index.ts";
 import type { AccountQueue, QueueSet } from "./queues.ts";
+import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
 import { attemptErrorsOf } from "./status.ts";
 
@@ -129,51 +131,86 @@ async function toView(queue: Queue, job: Job<JobData>): Promise<DeadLetterView> 
   };
 }
 
-/** Dead jobs newest first across `accounts`' failed sets, merged: the first `count`, or all. */
-async function readDeaths(queues: QueueSet, accounts: readonly AccountQueue[], count?: number): Promise<Death[]> {
-  const replies = await Promise.all(
-    accounts.map(({ queue }) =>
-      queues.connection.zrevrange(queue.toKey("failed"), 0, count === undefined ? -1 : count - 1, "WITHSCORES"),
-    ),
-  );
-  const scored: (Death & { diedAt: number })[] = [];
-  replies.forEach((pairs, index) => {
-    const { provider, queue } = accounts[index] as AccountQueue;
-    for (let i = 0; i < pairs.length; i += 2) {
-      scored.push({ id: pairs[i] as string, provider, queue, diedAt: Number(pairs[i + 1]) });
-    }
-  });
-  return scored.sort((a, b) => b.diedAt - a.diedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+interface DeathEntry extends Death {
+  diedAt: number;
 }
 
-/** Every dead job that matches the filter, newest first; a kind is read from each job's reason. */
-async function matchingDeaths(queues: QueueSet, filter: DeadLetterFilter, count?: number): Promise<Death[]> {
+/**
+ * Up to `count` dead jobs after `cursor`, newest first, across the filter's queues: the
+ * failed sets when no kind is asked for, else that kind's index (dead-index.ts). One ZCOUNT
+ * and one ZREVRANGEBYSCORE per queue, whatever the queues hold.
+ */
+async function pageDeaths(
+  queues: QueueSet,
+  filter: DeadLetterFilter,
+  cursor: string | undefined,
+  count: number,
+): Promise<DeathEntry[]> {
   const accounts = queues.accountsOf(filter.provider);
-  if (!filter.kind) return readDeaths(queues, accounts, count);
-  const all = await readDeaths(queues, accounts);
-  const reasons = await deathReasons(queues, all);
-  return all.filter((_, index) => reasons[index]?.kind === filter.kind);
+  const byKey = new Map<string, AccountQueue>(
+    accounts.map((account) => [
+      filter.kind ? deadKindKeyOf(queues, account.queue, filter.kind) : account.queue.toKey("failed"),
+      account,
+    ]),
+  );
+  const entries = await pageScored(queues.connection, [...byKey.keys()], decodeCursor(cursor), count);
+  return entries.map(({ key, id, score }) => {
+    const { provider, queue } = byKey.get(key) as AccountQueue;
+    return { id, provider, queue, diedAt: score };
+  });
 }
 
+/**
+ * A page of dead letters, newest first, with the cursor of the next (null on the last).
+ * Index entries whose job is no longer failed, or (a stale kind entry) died of another
+ * kind, are pruned as they are met, so a page may hold fewer than `limit`.
+ */
 export async function listDeadLetters(
   queues: QueueSet,
-  query: DeadLetterFilter & { offset?: number | undefined; limit?: number | undefined },
-): Promise<{ deadLetters: DeadLetterView[]; total: number }> {
+  query: DeadLetterFilter & { cursor?: string | undefined; limit?: number | undefined },
+): Promise<{ deadLetters: DeadLetterView[]; nextCursor: string | null; total: number }> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
-  const offset = Math.max(query.offset ?? 0, 0);
-  const matching = await matchingDeaths(queues, query, query.kind ? undefined : offset + limit);
-  const total = query.kind ? matching.length : await countDead(queues, query.provider);
-  const page = matching.slice(offset, offset + limit);
+  const [entries, total] = await Promise.all([
+    pageDeaths(queues, query, query.cursor, limit + 1),
+    countDead(queues, query),
+  ]);
+  const page = entries.slice(0, limit);
   const jobs = await Promise.all(page.map(({ id, queue }) => queue.getJob(id)));
-  const deadLetters = await Promise.all(
-    jobs.flatMap((job, index) => (job ? [toView((page[index] as Death).queue, job)] : [])),
+  const states = await Promise.all(jobs.map((job) => (job ? job.getState() : "unknown")));
+  const views = await Promise.all(
+    page.map((entry, index) => {
+      const job = jobs[index];
+      return job && states[index] === "failed" ? toView(entry.queue, job) : undefined;
+    }),
   );
-  return { deadLetters, total };
+  const kind = query.kind;
+  if (kind) {
+    const stale = page.filter((_, index) => views[index]?.reason.kind !== kind);
+    await pruneDeathIndex(
+      queues,
+      stale.map(({ queue, id }) => ({ queue, id, kind })),
+    );
+  }
+  const deadLetters = views.filter(
+    (view): view is DeadLetterView => view !== undefined && (!kind || view.reason.kind === kind),
+  );
+  const last = page.at(-1);
+  return {
+    deadLetters,
+    nextCursor: entries.length > limit && last ? encodeCursor(last.diedAt, last.id) : null,
+    total,
+  };
 }
 
-async function countDead(queues: QueueSet, provider?: ProviderName): Promise<number> {
-  const counts = await deadLetterCounts(queues);
-  return provider ? counts[provider] : Object.values(counts).reduce((sum, n) => sum + n, 0);
+/** One ZCARD per queue: the failed sets' sizes, or the kind index's (entries not yet pruned included). */
+async function countDead(queues: QueueSet, filter: DeadLetterFilter): Promise<number> {
+  const { kind } = filter;
+  const sizes = await Promise.all(
+    queues
+      .accountsOf(filter.provider)
+      .map(({ queue }) => queues.connection.zcard(kind ? deadKindKeyOf(queues, queue, kind) : queue.toKey("failed"))),
+  );
+  return sizes.reduce((sum, n) => sum + n, 0);
 }
 
 /** How many dead letters each provider holds: its accounts' failed sets' sizes, one ZCARD each. */
@@ -267,25 +304,42 @@ export async function replayDeadLetter(
     if (now === "failed") throw error;
     throw new NotDeadError(`job ${id} is ${now}, not dead`);
   }
+  await unindexDeath(queues, queue, id);
   if (data.batchId !== undefined) await setBatchStatuses(queues, queue.name, data.batchId, [{ id, status: "queued" }]);
   return { id, status: "queued" };
 }
 
-/** Replays every dead letter that matches; one that is no longer dead when reached is skipped. */
+/**
+ * Replays every dead letter that matches, a page of `chunk` at a time (each replayed job
+ * leaves the failed set, so every page is read from the top); one that is no longer dead
+ * when reached is skipped. `onProgress` hears the running totals after each page.
+ */
 export async function replayDeadLetters(
   queues: QueueSet,
   filter: DeadLetterFilter,
+  options: { chunk?: number; onProgress?: (progress: { replayed: number; skipped: number }) => void } = {},
 ): Promise<{ replayed: string[]; skipped: string[] }> {
   const replayed: string[] = [];
   const skipped: string[] = [];
-  for (const { id } of await matchingDeaths(queues, filter)) {
-    try {
-      if (await replayDeadLetter(queues, id)) replayed.push(id);
-      else skipped.push(id);
-    } catch (error) {
-      if (!(error instanceof NotDeadError)) throw error;
-      skipped.push(id);
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await pageDeaths(queues, filter, cursor, options.chunk ?? 100);
+    if (page.length === 0) break;
+    for (const { id, queue } of page) {
+      try {
+        if (await replayDeadLetter(queues, id)) replayed.push(id);
+        else skipped.push(id);
+      } catch (error) {
+        if (!(error instanceof NotDeadError)) throw error;
+        skipped.push(id);
+        // Not dead (any more): its kind entry is stale.
+        await unindexDeath(queues, queue, id);
+      }
     }
+    const last = page.at(-1) as DeathEntry;
+    // Skipped entries stay in the failed set (none) or were unindexed; the cursor moves past them anyway.
+    cursor = encodeCursor(last.diedAt, last.id);
+    options.onProgress?.({ replayed: replayed.length, skipped: skipped.length });
   }
   return { replayed, skipped };
 }
@@ -295,6 +349,7 @@ export async function discardDeadLetter(queues: QueueSet, id: string): Promise<b
   const dead = await deadJob(queues, id);
   if (!dead) return false;
   await dead.job.remove();
+  await unindexDeath(queues, dead.queue, id);
   const { batchId } = readJobData(dead.job).data;
   if (batchId !== undefined) await setBatchStatuses(queues, dead.queue.name, batchId, [{ id, status: "expired" }]);
   return true;

@@ -46,6 +46,7 @@ export {
   type ProvisionerConfig,
   settingsOf,
 } from "./config.ts";
+export { indexDeath } from "./dead-index.ts";
 export { type SubmitOutcome, type SubmitRequest, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
 export {
   type DeadLetterFilter,

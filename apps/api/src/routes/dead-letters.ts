@@ -29,7 +29,7 @@ const listRoute = createRoute({
   method: "get",
   operationId: "listDeadLetters",
   path: "/dead-letters",
-  summary: "What died and why, oldest first",
+  summary: "What died and why, newest first, a page at a time (cursor)",
   request: { query: listDeadLettersQuerySchema },
   responses: { 200: json(deadLetterListSchema, "A page of dead letters."), ...guardedErrors() },
 });

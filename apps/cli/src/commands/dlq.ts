@@ -19,23 +19,19 @@ const filterHelp = `  --provider P   only this provider's (${providerNames.join(
   --kind K       only those that died of this kind of error (invalid, auth,
                  not_found, transient, rate_limited, conflict, unknown, expired…)`;
 
-/** Reads pages of 200 until `limit` entries (or all of them) are in hand. */
+/** Reads pages (at most 200 each) by their cursors until `limit` entries are in hand or there are no more. */
 async function collectDeadLetters(
   client: ApiClient,
   filter: ListDeadLettersQuery,
-  limit = Number.POSITIVE_INFINITY,
+  limit: number,
 ): Promise<{ deadLetters: DeadLetterView[]; total: number }> {
   const deadLetters: DeadLetterView[] = [];
+  let cursor: string | undefined;
   for (;;) {
-    const page = await client.listDeadLetters({
-      ...filter,
-      offset: deadLetters.length,
-      limit: Math.min(200, limit - deadLetters.length),
-    });
+    const page = await client.listDeadLetters({ ...filter, cursor, limit: Math.min(200, limit - deadLetters.length) });
     deadLetters.push(...page.deadLetters);
-    if (page.deadLetters.length === 0 || deadLetters.length >= Math.min(limit, page.total)) {
-      return { deadLetters, total: page.total };
-    }
+    if (page.nextCursor === null || deadLetters.length >= limit) return { deadLetters, total: page.total };
+    cursor = page.nextCursor;
   }
 }
 
@@ -45,7 +41,7 @@ export const dlqListCommand: Command = {
   summary: "list dead letters: what died and why",
   usage: `Usage: provisioner dlq list [--provider P] [--kind K] [--limit N] [--json]
 
-Lists dead letters, oldest first: id, provider, kind, code, when it died, message.
+Lists dead letters, newest first: id, provider, kind, code, when it died, message.
 
 Options:
 ${filterHelp}
@@ -209,21 +205,29 @@ ${filterHelp}
       if (!values.yes && !io.stdinIsTty) {
         throw new UsageError("refusing to discard dead letters without --yes (stdin is not a terminal to ask on)");
       }
-      const { deadLetters } = await collectDeadLetters(client, filter);
-      if (deadLetters.length === 0) {
+      let page = await client.listDeadLetters({ ...filter, limit: 200 });
+      if (page.deadLetters.length === 0) {
         println(io.stdout, "no dead letters");
         return exitCodes.ok;
       }
       if (!values.yes) {
-        const answer = await io.ask(`Discard ${deadLetters.length} dead letter(s)? This cannot be undone. [y/N] `);
+        const answer = await io.ask(`Discard ${page.total} dead letter(s)? This cannot be undone. [y/N] `);
         if (!/^y(es)?$/i.test(answer.trim())) {
           println(io.stdout, "nothing discarded");
           return exitCodes.failed;
         }
       }
-      const discarded = await mapConcurrent(deadLetters, 16, (entry) => client.discardDeadLetter(entry.id));
-      const count = discarded.filter(Boolean).length;
-      const gone = discarded.length - count;
+      // A page at a time, by its cursor: memory and each call stay the size of a page.
+      let count = 0;
+      let gone = 0;
+      for (;;) {
+        const discarded = await mapConcurrent(page.deadLetters, 16, (entry) => client.discardDeadLetter(entry.id));
+        count += discarded.filter(Boolean).length;
+        gone += discarded.filter((done) => !done).length;
+        if (page.nextCursor === null) break;
+        println(io.stderr, `discarded ${count} so far`);
+        page = await client.listDeadLetters({ ...filter, cursor: page.nextCursor, limit: 200 });
+      }
       println(io.stdout, `discarded ${count} dead letter(s)${gone > 0 ? ` (${gone} were already gone)` : ""}`);
       return exitCodes.ok;
     };
