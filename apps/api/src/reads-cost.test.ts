@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import {
+  createRedisConnection,
+  indexDeath,
+  type JobData,
+  jobIdFor,
+  openQueues,
+  type QueueSet,
+  recordBatch,
+  setBatchStatuses,
+} from "@provisioner/queue";
+import { type PrivateRedis, startPrivateRedis } from "@provisioner/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createApp } from "./app.ts";
+import { adminToken, jsonRequest, silentLogger, testConfig, testTokens, waitUntilReady } from "./test-support.ts";
+
+// Reads cost O(page): on a Redis of the test's own, where nothing else runs, the commands a
+// read sends (INFO commandstats deltas) are the same over 200 dead letters as over 20,000.
+
+let redis: PrivateRedis;
+let queues: QueueSet;
+let connection: ReturnType<typeof createRedisConnection>;
+let app: ReturnType<typeof createApp>;
+let dead = 0;
+const batchId = randomUUID();
+
+beforeAll(async () => {
+  redis = await startPrivateRedis({ appendOnly: false });
+  connection = createRedisConnection(redis.url, "api");
+  await waitUntilReady(connection);
+  queues = openQueues(testConfig(), connection);
+  app = createApp({ queues, tokens: testTokens, logger: silentLogger });
+});
+afterAll(async () => {
+  await queues.close();
+  await connection.quit();
+  await redis.close();
+});
+
+/**
+ * Makes dead letters fast, shaped as BullMQ and the runner leave them: jobs added with
+ * BullMQ, then moved to the failed set with finishedOn, failedReason and the logged attempt
+ * error, indexed by kind, and counted in one batch.
+ */
+async function addDead(count: number): Promise<void> {
+  const queue = queues.queueOf("postgres");
+  for (let done = 0; done < count; done += 1000) {
+    const size = Math.min(1000, count - done);
+    const jobs = Array.from({ length: size }, (_, i) => {
+      const n = dead + done + i;
+      const idempotencyKey = `cost-${n}`;
+      const kind: "invalid" | "auth" = n % 2 === 0 ? "invalid" : "auth";
+      return {
+        kind,
+        id: jobIdFor("postgres", "default", idempotencyKey),
+        data: {
+          v: 1,
+          provider: "postgres",
+          account: "default",
+          input: { name: `cost_${n}` },
+          idempotencyKey,
+          requestHash: "h",
+          submissionId: randomUUID(),
+          submittedAt: Date.now(),
+          generation: 0,
+          lane: "bulk",
+          batchId,
+        } satisfies JobData,
+      };
+    });
+    await queue.addBulk(jobs.map(({ id, data }) => ({ name: "create-database", data, opts: { jobId: id } })));
+    const pipeline = connection.pipeline();
+    const now = Date.now();
+    for (const { id, kind } of jobs) {
+      const attempt = { at: new Date(now).toISOString(), attempt: 1, kind, retryable: false, message: "x" };
+      pipeline.lrem(queue.toKey("wait"), 1, id);
+      pipeline.hset(queue.toKey(id), "finishedOn", now, "failedReason", "x", "atm", 1);
+      pipeline.rpush(`${queue.toKey(id)}:logs`, JSON.stringify(attempt));
+      pipeline.zadd(queue.toKey("failed"), now, id);
+    }
+    await pipeline.exec();
+    for (const { id, kind } of jobs) await indexDeath(queues, queue, id, kind);
+    await recordBatch(
+      queues,
+      batchId,
+      jobs.map(({ id }) => ({ id, status: "queued" })),
+    );
+    await setBatchStatuses(
+      queues,
+      queue.name,
+      batchId,
+      jobs.map(({ id }) => ({ id, status: "dead" })),
+    );
+  }
+  dead += count;
+}
+
+async function commandsSent(): Promise<number> {
+  const stats = await connection.info("commandstats");
+  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** The Redis commands one request costs, and its answer. */
+async function cost(path: string): Promise<{ commands: number; body: Record<string, unknown> }> {
+  const before = await commandsSent();
+  const res = await app.request(path, jsonRequest("GET", undefined, adminToken));
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as Record<string, unknown>;
+  return { commands: (await commandsSent()) - before, body };
+}
+
+const reads = ["/v1/dead-letters?limit=50", "/v1/dead-letters?kind=auth&limit=50", `/v1/batches/${batchId}`];
+
+async function costs() {
+  const all = [];
+  for (const path of reads) {
+    const first = await cost(path);
+    // The second page, by the first's cursor.
+    const cursor = (first.body.nextCursor ?? first.body.deadCursor) as string;
+    const key = path.startsWith("/v1/batches") ? "deadCursor" : "cursor";
+    const second = await cost(`${path}${path.includes("?") ? "&" : "?"}${key}=${cursor}`);
+    all.push(first.commands, second.commands);
+  }
+  return all;
+}
+
+it("a page of 50 dead letters (any kind or one), and a batch read, cost the same over 20,000 as over 200", async () => {
+  await addDead(200);
+  const small = await costs();
+  const smallPage = await cost("/v1/dead-letters?kind=auth&limit=50");
+  expect((smallPage.body.deadLetters as unknown[]).length).toBe(50);
+
+  await addDead(19_800);
+  const large = await costs();
+  expect(large).toEqual(small);
+  const batch = await cost(`/v1/batches/${batchId}`);
+  expect(batch.body).toMatchObject({ total: 20_000, finished: true, counts: { dead: 20_000 } });
+  const page = await cost("/v1/dead-letters?kind=auth&limit=50");
+  expect(page.body).toMatchObject({ total: 10_000 });
+  expect((page.body.deadLetters as { reason: { kind: string } }[]).every((d) => d.reason.kind === "auth")).toBe(true);
+}, 120_000);
