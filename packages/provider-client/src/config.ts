@@ -28,7 +28,7 @@ export const accountConfigSchema = z.discriminatedUnion("provider", [
     /** Admin connection URL (`mysql://user:password@host:3306`) of the MySQL or MariaDB server. */
     url: z
       .url({ protocol: /^(mysql|mariadb)$/, error: "must be a mysql:// URL" })
-      .refine((url) => new URL(url).hostname !== "", "must name a host"),
+      .refine((url) => URL.canParse(url) && new URL(url).hostname !== "", "must name a host"),
     timeoutMs,
   }),
 ]);

@@ -185,3 +185,18 @@ describe("mysql provider against a server that accepts and never answers", () =>
     expect(Date.now() - closedAt).toBeLessThan(1_000);
   });
 });
+
+describe("mysql account configuration", () => {
+  it("refuses a URL that is not mysql:// when the client is created, without echoing it", () => {
+    for (const url of ["postgres://root:hunter2@h/db", "http://root:hunter2@h", "not a url hunter2"]) {
+      let error: unknown;
+      try {
+        createProviderClient({ provider: "mysql", url });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(String((error as Error).message)).toMatch(/url must be a mysql:\/\/ URL/);
+      expect(String((error as Error).message)).not.toContain("hunter2");
+    }
+  });
+});
