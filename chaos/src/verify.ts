@@ -46,6 +46,8 @@ export interface VerifyDeps {
   stats: SandboxStats;
   /** Every Prisma database's name, as the sandbox lists them. */
   prismaNames: readonly string[];
+  /** The run's databases on the MySQL server (which cannot hold a name twice); empty without one. */
+  mysqlNames: ReadonlySet<string>;
   jobs: readonly PlannedJob[];
   submission: Submission;
   disruptions: DisruptionLog;
@@ -93,7 +95,7 @@ export async function collectFigures(deps: VerifyDeps): Promise<Figures> {
           figures.designedNotDeadLettered += 1;
           note(job, id, "designed to fail, yet succeeded");
         }
-        if (!hasDatabase(stats, job, view)) {
+        if (!hasDatabase(deps, job, view)) {
           figures.succeededWithoutDatabase += 1;
           note(job, id, "succeeded, but the sandbox holds no such database");
         }
@@ -161,8 +163,8 @@ const prismaPageSchema = z.object({
   pagination: z.object({ nextCursor: z.string().nullable(), hasMore: z.boolean() }),
 });
 
-/** The sandbox's key for the job's database: its scope and name (Prisma: project and logicalId). */
-function hasDatabase(stats: SandboxStats, job: PlannedJob, view: JobView): boolean {
+/** Whether the job's database exists: the sandbox's key (scope and name; Prisma: project and logicalId), or the MySQL server's list. */
+function hasDatabase({ stats, mysqlNames }: VerifyDeps, job: PlannedJob, view: JobView): boolean {
   const input = job.request.input;
   switch (job.provider) {
     case "artie": {
@@ -176,6 +178,8 @@ function hasDatabase(stats: SandboxStats, job: PlannedJob, view: JobView): boole
       const key = typeof logicalId === "string" ? logicalId : logicalIdFor(view.id);
       return (stats.creations.prisma[`${String(input.projectId)}/${key}`] ?? 0) > 0;
     }
+    case "mysql":
+      return mysqlNames.has(String(input.name));
   }
 }
 
@@ -223,7 +227,7 @@ export function renderTable(figures: Figures, facts: RunFacts): string {
     ["  created", n(figures.created), ""],
     ["  deduplicated (adopted after a lost answer)", n(figures.deduplicated), ""],
     ["dead", n(figures.dead), ""],
-    ["  designed to fail (400)", n(figures.deadDesigned), ""],
+    ["  designed to fail (400; mysql: unknown charset)", n(figures.deadDesigned), ""],
     ...mustBeZero(figures).map(([label, value]): [string, string, string] => [
       label,
       n(value),
