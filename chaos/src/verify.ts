@@ -12,6 +12,8 @@ import { drainSlackMs } from "./workers.ts";
 
 export interface Figures {
   planned: number;
+  /** Of the planned jobs, those on the real MySQL server. */
+  plannedMysql: number;
   accepted: number;
   succeeded: number;
   created: number;
@@ -57,6 +59,7 @@ export async function collectFigures(deps: VerifyDeps): Promise<Figures> {
   const { client, stats, jobs, submission } = deps;
   const figures: Figures = {
     planned: jobs.length,
+    plannedMysql: jobs.filter((job) => job.provider === "mysql").length,
     accepted: submission.ids.size,
     succeeded: 0,
     created: 0,
@@ -222,6 +225,9 @@ export function renderTable(figures: Figures, facts: RunFacts): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const rows: [string, string, string][] = [
     ["jobs submitted", n(figures.planned), ""],
+    ...(figures.plannedMysql > 0
+      ? [["  mysql jobs (a real MariaDB/MySQL server)", n(figures.plannedMysql), ""] as [string, string, string]]
+      : []),
     ["jobs accepted", n(figures.accepted), ""],
     ["succeeded", n(figures.succeeded), ""],
     ["  created", n(figures.created), ""],
