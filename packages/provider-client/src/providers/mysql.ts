@@ -42,10 +42,22 @@ export function createMysqlClient(config: ParsedAccountConfig<"mysql">): Provide
     connection.on("error", () => {});
     // A CREATE DATABASE the server was running may still complete: the next attempt looks first.
     const drop = () => socketOf(connection).destroy();
-    cancel.addEventListener("abort", drop, { once: true });
+    // The call settles at the abort whatever the driver does with the destroyed socket.
+    let giveUp = () => {};
+    const cancelled = new Promise<never>((_, reject) => {
+      giveUp = () => reject(cancel.reason);
+    });
+    const onAbort = () => {
+      drop();
+      giveUp();
+    };
+    cancel.addEventListener("abort", onAbort, { once: true });
     open.add(connection);
+    const call = connection.promise().query(sql, values);
+    // The loser of the race below must not become an unhandled rejection.
+    call.catch(() => {});
     try {
-      const [rows] = await connection.promise().query(sql, values);
+      const [rows] = await Promise.race([call, cancelled]);
       // Say goodbye (COM_QUIT) so the server does not log an aborted connection.
       connection.end(() => {});
       return rows as Row[];
@@ -53,7 +65,7 @@ export function createMysqlClient(config: ParsedAccountConfig<"mysql">): Provide
       drop();
       throw failure(error);
     } finally {
-      cancel.removeEventListener("abort", drop);
+      cancel.removeEventListener("abort", onAbort);
       open.delete(connection);
     }
   }
