@@ -1,9 +1,18 @@
-// The run's jobs: one unique database each, across the three HTTP providers, a fixed share
-// of them designed to fail.
+// The run's jobs: one unique database each, across the three HTTP providers (and `mysql`
+// when a server is configured), a fixed share of them designed to fail.
 import { DOOMED_PREFIX } from "./faults.ts";
 
 export const providers = ["artie", "bridgeport", "prisma"] as const;
-export type ChaosProvider = (typeof providers)[number];
+export type ChaosProvider = (typeof providers)[number] | "mysql";
+
+/**
+ * A designed failure at a real MySQL/MariaDB server, which the sandbox's fault rules do not
+ * reach: a character set it does not know is a non-retryable refusal (1115).
+ */
+export const DOOMED_CHARACTER_SET = "doomed_charset";
+
+/** A mysql job's database name: a plain identifier, unique to the run. */
+export const mysqlNameOf = (name: string) => name.replaceAll("-", "_");
 
 export interface PlannedJob {
   index: number;
@@ -24,9 +33,14 @@ export const prismaProject = "proj_chaos";
 // and should not have to page through the whole run.
 const perScope = 250;
 
-export function planJobs(runId: string, count: number, doomedShare: number): PlannedJob[] {
+/** With `withMysql`, every fourth job is a `mysql` one. */
+export function planJobs(runId: string, count: number, doomedShare: number, withMysql = false): PlannedJob[] {
+  const among: readonly ChaosProvider[] = withMysql ? [...providers, "mysql"] : providers;
   return Array.from({ length: count }, (_, index) => {
-    const provider = providers[index % providers.length] as ChaosProvider;
+    // Four providers and the default doomed share (one in 20) would doom mysql jobs only;
+    // shifting each round of four by one spreads the designed failures over every provider.
+    const turn = withMysql ? index + Math.floor(index / among.length) : index;
+    const provider = among[turn % among.length] as ChaosProvider;
     // Spread evenly: job i is doomed when the running share crosses a whole number.
     const doomed = Math.floor((index + 1) * doomedShare) > Math.floor(index * doomedShare);
     const idempotencyKey = `chaos-${runId}-${index}`;
@@ -38,12 +52,12 @@ export function planJobs(runId: string, count: number, doomedShare: number): Pla
       idempotencyKey,
       name,
       doomed,
-      request: { provider, idempotencyKey, input: inputFor(provider, name, scope) },
+      request: { provider, idempotencyKey, input: inputFor(provider, name, scope, doomed) },
     };
   });
 }
 
-function inputFor(provider: ChaosProvider, name: string, scope: number): Record<string, unknown> {
+function inputFor(provider: ChaosProvider, name: string, scope: number, doomed: boolean): Record<string, unknown> {
   switch (provider) {
     case "artie":
       return { name, connector: { type: "snowflake", uuid: `chaos-conn-${scope}`, sharedConfig: { password: "pw" } } };
@@ -51,5 +65,7 @@ function inputFor(provider: ChaosProvider, name: string, scope: number): Record<
       return { envId: `env_chaos_${scope}`, name, type: "postgres", password: "pw" };
     case "prisma":
       return { projectId: prismaProject, name };
+    case "mysql":
+      return { name: mysqlNameOf(name), ...(doomed ? { characterSet: DOOMED_CHARACTER_SET } : {}) };
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DOOMED_PREFIX, faultPhases } from "./faults.ts";
-import { planJobs } from "./jobs.ts";
+import { DOOMED_CHARACTER_SET, planJobs } from "./jobs.ts";
 import { resolveChaosOptions, timelineOf } from "./options.ts";
 
 const sizes = [
@@ -46,5 +46,17 @@ describe("the jobs", () => {
     expect(new Set(jobs.map((job) => job.name)).size).toBe(1_000);
     expect(new Set(jobs.map((job) => job.idempotencyKey)).size).toBe(1_000);
     expect(jobs.slice(0, 20).filter((job) => job.doomed)).toHaveLength(1);
+  });
+
+  it("makes every fourth job a mysql one with a plain identifier when a MySQL server is configured", () => {
+    const jobs = planJobs("abc", 400, 0.05, true);
+    const mysql = jobs.filter((job) => job.provider === "mysql");
+    expect(mysql).toHaveLength(100);
+    for (const job of mysql) expect(job.request.input.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/);
+    const doomed = mysql.filter((job) => job.doomed);
+    expect(doomed.length).toBeGreaterThan(0);
+    expect(new Set(jobs.filter((job) => job.doomed).map((job) => job.provider)).size).toBe(4);
+    for (const job of doomed) expect(job.request.input.characterSet).toBe(DOOMED_CHARACTER_SET);
+    expect(planJobs("abc", 400, 0.05).some((job) => job.provider === "mysql")).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 /** How big and how rough one chaos run is. `resolveChaosOptions` fills the defaults. */
 export const chaosOptionsSchema = z
   .strictObject({
-    /** Jobs to submit, across artie, bridgeport and prisma. Default 5,000. */
+    /** Jobs to submit, across artie, bridgeport and prisma (and mysql, given `mysqlAdminUrl`). Default 5,000. */
     jobs: z.number().int().min(30).max(200_000).default(5_000),
     /** Jobs per `POST /v1/jobs/bulk`. Default 1,000 (the API's maximum). */
     bulkSize: z.number().int().min(1).max(1_000).default(1_000),
@@ -28,6 +28,11 @@ export const chaosOptionsSchema = z
     cluster: z.boolean().default(false),
     /** Keep the run's directory (logs, Redis files) instead of deleting it. Default false. */
     keep: z.boolean().default(false),
+    /**
+     * The MySQL/MariaDB server (`MYSQL_ADMIN_URL`) that `mysql` jobs, a quarter of the run, go
+     * to; without one the run has none. Its databases are dropped at the end.
+     */
+    mysqlAdminUrl: z.string().optional(),
   })
   .transform((options) => ({ ...options, chaosMs: options.chaosMs ?? Math.max(20_000, options.jobs * 8) }));
 

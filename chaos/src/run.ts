@@ -10,6 +10,7 @@ import { createApiClient } from "./api-client.ts";
 import { type DisruptionLog, runDisruptions } from "./disruptions.ts";
 import { faultPhases, runFaultPhases } from "./faults.ts";
 import { planJobs, prismaProject } from "./jobs.ts";
+import { dropMysqlDatabases, listMysqlNames } from "./mysql.ts";
 import { type ChaosOptions, timelineOf } from "./options.ts";
 import { createProcessGroup } from "./processes.ts";
 import { reportProgress, waitUntilSettled } from "./progress.ts";
@@ -52,11 +53,12 @@ export async function runChaos(
     const timeline = timelineOf(options);
     log(`chaos ${runId}: ${options.jobs} jobs, ${seconds(options.chaosMs)} of faults; logs in ${runDir}`);
     redis = options.cluster ? await startClusterRedis() : await startPrivateRedis(group, runDir);
-    const { sandbox, api, env, pool } = await startStack(group, runDir, options.graceMs, redis);
+    const { sandbox, api, env, pool } = await startStack(group, runDir, options.graceMs, redis, options.mysqlAdminUrl);
     log(`started redis ${redis.describe}, sandbox ${sandbox.url}, api ${api.url}, ${pool.live().length} workers`);
+    if (options.mysqlAdminUrl) log(`mysql jobs go to ${new URL(options.mysqlAdminUrl).host}`);
 
     const client = createApiClient(api.url, env.apiToken, stop);
-    const jobs = planJobs(runId, options.jobs, options.doomedShare);
+    const jobs = planJobs(runId, options.jobs, options.doomedShare, options.mysqlAdminUrl !== undefined);
     const startedAt = performance.now();
     const faults = runFaultPhases(sandbox.url, faultPhases(timeline), startedAt, stop);
     const batchIds: string[] = [];
@@ -101,7 +103,8 @@ export async function runChaos(
 
     const stats = (await (await fetch(`${sandbox.url}/__sandbox/stats`, { signal: stop })).json()) as SandboxStats;
     const prismaNames = await listPrismaNames(sandbox.url, prismaProject, stop);
-    const figures = await collectFigures({ client, stats, prismaNames, jobs, submission, disruptions });
+    const mysqlNames = options.mysqlAdminUrl ? await listMysqlNames(options.mysqlAdminUrl, runId) : new Set<string>();
+    const figures = await collectFigures({ client, stats, prismaNames, mysqlNames, jobs, submission, disruptions });
     const wallMs = performance.now() - wallStart;
     const facts: RunFacts = { runId, wallMs, chaosMs: options.chaosMs, disruptions, submission, stats };
     const failures = mustBeZero(figures)
@@ -112,6 +115,7 @@ export async function runChaos(
     // Workers may die at once; the API and the sandbox get a SIGTERM, Redis its graceful stop.
     await group.stopAll({ kill: (child) => child.name.startsWith("worker-") });
     await redis?.stop();
+    if (options.mysqlAdminUrl) await dropMysqlDatabases(options.mysqlAdminUrl, runId);
     if (options.keep) log(`kept ${runDir}`);
     else rmSync(runDir, { recursive: true, force: true });
   }

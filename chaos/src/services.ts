@@ -40,11 +40,19 @@ export function stackEnv(options: {
   redis: Pick<PrivateRedis, "env" | "prefix">;
   sandboxUrl: string;
   graceMs: number;
+  mysqlAdminUrl?: string | undefined;
 }): StackEnv {
   const configPath = join(options.runDir, "provisioner.json");
   writeFileSync(
     configPath,
-    JSON.stringify({ providers: { artie: providerSettings, bridgeport: providerSettings, prisma: providerSettings } }),
+    JSON.stringify({
+      providers: {
+        artie: providerSettings,
+        bridgeport: providerSettings,
+        prisma: providerSettings,
+        mysql: providerSettings,
+      },
+    }),
   );
   const apiToken = randomBytes(24).toString("base64url");
   return {
@@ -58,6 +66,7 @@ export function stackEnv(options: {
       PROVISIONER_CONFIG: configPath,
       PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       ...sandboxProviderEnv(options.sandboxUrl),
+      ...(options.mysqlAdminUrl ? { MYSQL_ADMIN_URL: options.mysqlAdminUrl } : {}),
     },
     worker: {
       // A killed worker's jobs come back within a few seconds instead of half a minute.

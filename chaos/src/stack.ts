@@ -12,15 +12,16 @@ export interface Stack {
   pool: WorkerPool;
 }
 
-/** The sandbox, the API and two workers on `redis`, each ready before the next starts. */
+/** The sandbox, the API and two workers on `redis` (and the MySQL server, if given), each ready before the next starts. */
 export async function startStack(
   group: ProcessGroup,
   runDir: string,
   graceMs: number,
   redis: PrivateRedis,
+  mysqlAdminUrl?: string,
 ): Promise<Stack> {
   const sandbox = await startSandboxProcess(group);
-  const env = stackEnv({ runDir, redis, sandboxUrl: sandbox.url, graceMs });
+  const env = stackEnv({ runDir, redis, sandboxUrl: sandbox.url, graceMs, mysqlAdminUrl });
   const api = await startApiProcess(group, env);
   const pool = createWorkerPool(group, env, 2, graceMs);
   await pool.fill();

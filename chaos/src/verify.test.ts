@@ -50,6 +50,7 @@ describe("the checks", () => {
       client,
       stats,
       prismaNames: ["a", "b", "a"],
+      mysqlNames: new Set(),
       jobs,
       submission: {
         ids: new Map(jobs.map((job) => [job.index, `j${job.index}`])),

@@ -12,6 +12,8 @@ import { drainSlackMs } from "./workers.ts";
 
 export interface Figures {
   planned: number;
+  /** Of the planned jobs, those on the real MySQL server. */
+  plannedMysql: number;
   accepted: number;
   succeeded: number;
   created: number;
@@ -46,6 +48,8 @@ export interface VerifyDeps {
   stats: SandboxStats;
   /** Every Prisma database's name, as the sandbox lists them. */
   prismaNames: readonly string[];
+  /** The run's databases on the MySQL server (which cannot hold a name twice); empty without one. */
+  mysqlNames: ReadonlySet<string>;
   jobs: readonly PlannedJob[];
   submission: Submission;
   disruptions: DisruptionLog;
@@ -55,6 +59,7 @@ export async function collectFigures(deps: VerifyDeps): Promise<Figures> {
   const { client, stats, jobs, submission } = deps;
   const figures: Figures = {
     planned: jobs.length,
+    plannedMysql: jobs.filter((job) => job.provider === "mysql").length,
     accepted: submission.ids.size,
     succeeded: 0,
     created: 0,
@@ -93,7 +98,7 @@ export async function collectFigures(deps: VerifyDeps): Promise<Figures> {
           figures.designedNotDeadLettered += 1;
           note(job, id, "designed to fail, yet succeeded");
         }
-        if (!hasDatabase(stats, job, view)) {
+        if (!hasDatabase(deps, job, view)) {
           figures.succeededWithoutDatabase += 1;
           note(job, id, "succeeded, but the sandbox holds no such database");
         }
@@ -161,8 +166,8 @@ const prismaPageSchema = z.object({
   pagination: z.object({ nextCursor: z.string().nullable(), hasMore: z.boolean() }),
 });
 
-/** The sandbox's key for the job's database: its scope and name (Prisma: project and logicalId). */
-function hasDatabase(stats: SandboxStats, job: PlannedJob, view: JobView): boolean {
+/** Whether the job's database exists: the sandbox's key (scope and name; Prisma: project and logicalId), or the MySQL server's list. */
+function hasDatabase({ stats, mysqlNames }: VerifyDeps, job: PlannedJob, view: JobView): boolean {
   const input = job.request.input;
   switch (job.provider) {
     case "artie": {
@@ -176,6 +181,8 @@ function hasDatabase(stats: SandboxStats, job: PlannedJob, view: JobView): boole
       const key = typeof logicalId === "string" ? logicalId : logicalIdFor(view.id);
       return (stats.creations.prisma[`${String(input.projectId)}/${key}`] ?? 0) > 0;
     }
+    case "mysql":
+      return mysqlNames.has(String(input.name));
   }
 }
 
@@ -218,12 +225,15 @@ export function renderTable(figures: Figures, facts: RunFacts): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const rows: [string, string, string][] = [
     ["jobs submitted", n(figures.planned), ""],
+    ...(figures.plannedMysql > 0
+      ? [["  mysql jobs (a real MariaDB/MySQL server)", n(figures.plannedMysql), ""] as [string, string, string]]
+      : []),
     ["jobs accepted", n(figures.accepted), ""],
     ["succeeded", n(figures.succeeded), ""],
     ["  created", n(figures.created), ""],
     ["  deduplicated (adopted after a lost answer)", n(figures.deduplicated), ""],
     ["dead", n(figures.dead), ""],
-    ["  designed to fail (400)", n(figures.deadDesigned), ""],
+    ["  designed to fail (400; mysql: unknown charset)", n(figures.deadDesigned), ""],
     ...mustBeZero(figures).map(([label, value]): [string, string, string] => [
       label,
       n(value),

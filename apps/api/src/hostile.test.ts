@@ -137,6 +137,7 @@ const validJob = fc
   .map(([name, provider, extras]): Json => {
     const input = {
       postgres: { name },
+      mysql: { name },
       bridgeport: bridgeportInput(name),
       prisma: { projectId: "proj_abc123", name },
       artie: { name, connector: { type: "postgresql", sharedConfig: { host: "db" } } },
@@ -145,7 +146,13 @@ const validJob = fc
   });
 
 /** An input field each provider requires. */
-const requiredInputField = { postgres: "name", bridgeport: "envId", prisma: "projectId", artie: "connector" } as const;
+const requiredInputField = {
+  postgres: "name",
+  mysql: "name",
+  bridgeport: "envId",
+  prisma: "projectId",
+  artie: "connector",
+} as const;
 const topLevelKeys = ["provider", "input", "account", "idempotencyKey", "callbackUrl", "metadata"];
 const pollutionKeys = ["__proto__", "constructor", "prototype"] as const;
 const pollutionKey = fc.constantFrom(...pollutionKeys);

@@ -33,6 +33,7 @@ const inputOf: Record<ProviderName, (name: string) => Record<string, unknown>> =
   bridgeport: (name) => ({ envId: "env_test", name, type: "postgres", password: "pw" }),
   prisma: (name) => ({ projectId: "proj_abc123", name }),
   postgres: (name) => ({ name }),
+  mysql: (name) => ({ name }),
 };
 let serial = 0;
 const requestFor = (provider: ProviderName): SubmitRequest => {

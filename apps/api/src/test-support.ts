@@ -31,6 +31,7 @@ export function testConfig(prefix = `test-${randomUUID()}`) {
     PRISMA_API_URL: "http://127.0.0.1:9/prisma",
     PRISMA_SERVICE_TOKEN: "k",
     POSTGRES_ADMIN_URL: "postgres://x@127.0.0.1:5432/postgres",
+    MYSQL_ADMIN_URL: "mysql://x@127.0.0.1:3306",
   });
 }
 

@@ -22,6 +22,7 @@ import { type RunningWorkers, startWorkers, type WorkerTuning } from "./workers.
 
 export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const postgresAdminUrl = process.env.POSTGRES_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const mysqlAdminUrl = process.env.MYSQL_ADMIN_URL ?? "mysql://root@127.0.0.1:3306";
 
 /** Fast settings so retries finish in milliseconds; each test file may override. */
 export const fastProviderSettings = {
@@ -42,7 +43,7 @@ export interface Harness {
   submit(request: Omit<UnvalidatedRequest, "account"> & { account?: string }): Promise<string>;
   waitFor(id: string, until?: (view: JobView) => boolean, timeoutMs?: number): Promise<JobView>;
   setFaults(rules: unknown[]): void;
-  creations(provider: Exclude<ProviderName, "postgres">): Record<string, number>;
+  creations(provider: Exclude<ProviderName, "postgres" | "mysql">): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -64,6 +65,8 @@ export async function startHarness(
     callbackSigningSecret?: string;
     /** The PostgreSQL server jobs reach; default the local one. */
     postgresAdminUrl?: string;
+    /** The MySQL or MariaDB server jobs reach; default the local one. */
+    mysqlAdminUrl?: string;
     /** Let callbacks reach local receivers (CALLBACK_ALLOW_PRIVATE_NETWORKS). Default false, as in production. */
     callbackAllowPrivateNetworks?: boolean;
   } = {},
@@ -74,7 +77,10 @@ export async function startHarness(
   const dir = mkdtempSync(join(tmpdir(), "provisioner-"));
   const configPath = join(dir, "config.json");
   const providers = Object.fromEntries(
-    ["artie", "bridgeport", "prisma", "postgres"].map((p) => [p, options.providers?.[p] ?? fastProviderSettings]),
+    ["artie", "bridgeport", "prisma", "postgres", "mysql"].map((p) => [
+      p,
+      options.providers?.[p] ?? fastProviderSettings,
+    ]),
   );
   const accounts = options.accounts?.(sandbox.url);
   writeFileSync(configPath, JSON.stringify(accounts ? { providers, accounts } : { providers }));
@@ -86,6 +92,7 @@ export async function startHarness(
     PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...sandboxProviderEnv(sandbox.url),
     POSTGRES_ADMIN_URL: options.postgresAdminUrl ?? postgresAdminUrl,
+    MYSQL_ADMIN_URL: options.mysqlAdminUrl ?? mysqlAdminUrl,
     CALLBACK_ALLOW_PRIVATE_NETWORKS: String(options.callbackAllowPrivateNetworks ?? false),
   };
   const config = loadConfig(env);
@@ -150,4 +157,5 @@ export const inputFor: Record<ProviderName, () => Record<string, unknown>> = {
   bridgeport: () => ({ envId: "env_test", name: uniqueName(), type: "postgres", password: "bridgeport-secret" }),
   prisma: () => ({ projectId: "proj_abc123", name: uniqueName() }),
   postgres: () => ({ name: uniqueName("prov_test") }),
+  mysql: () => ({ name: uniqueName("prov_test") }),
 };

@@ -76,6 +76,7 @@ export const jobRequestSchema = z
     jobRequestFor("bridgeport"),
     jobRequestFor("prisma"),
     jobRequestFor("postgres"),
+    jobRequestFor("mysql"),
   ])
   .meta({
     id: "JobRequest",

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   classifyHttpFailure,
   classifyJobFault,
+  classifyMysqlFailure,
   classifyPostgresFailure,
   classifyTransportFailure,
   parseRetryAfter,
@@ -143,6 +144,57 @@ describe("classifyPostgresFailure", () => {
     for (const cause of [new Error("Connection terminated"), new DOMException("aborted", "AbortError"), undefined]) {
       const error = classifyPostgresFailure(cause, false, true);
       expect([error.kind, error.code, error.retryable]).toEqual(["transient", "ABORTED", true]);
+    }
+  });
+});
+
+describe("classifyMysqlFailure", () => {
+  const refusal = (errno: number, code: string, message = "server said no") =>
+    Object.assign(new Error(message), { errno, code, sqlState: "HY000", sqlMessage: message });
+  it.each([
+    [1007, "ER_DB_CREATE_EXISTS", "conflict", false],
+    [1044, "ER_DBACCESS_DENIED_ERROR", "auth", false],
+    [1045, "ER_ACCESS_DENIED_ERROR", "auth", false],
+    [1040, "ER_CON_COUNT_ERROR", "transient", true],
+    [1053, "ER_SERVER_SHUTDOWN", "transient", true],
+    [1205, "ER_LOCK_WAIT_TIMEOUT", "transient", true],
+    [1115, "ER_UNKNOWN_CHARACTER_SET", "invalid", false],
+    [1273, "ER_UNKNOWN_COLLATION", "invalid", false],
+    [1253, "ER_COLLATION_CHARSET_MISMATCH", "invalid", false],
+    [1102, "ER_WRONG_DB_NAME", "invalid", false],
+    [1105, "ER_UNKNOWN_ERROR", "unknown", false],
+  ] as const)("classifies error %i (%s) as %s", (errno, code, kind, retryable) => {
+    const error = classifyMysqlFailure(refusal(errno, code), false, false, []);
+    expect([error.kind, error.retryable, error.code]).toEqual([kind, retryable, String(errno)]);
+  });
+  it.each(["PROTOCOL_CONNECTION_LOST", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT"])(
+    "calls a lost or refused connection (%s) transient",
+    (code) => {
+      const error = classifyMysqlFailure(Object.assign(new Error("gone"), { code, errno: -1 }), false, false, []);
+      expect([error.kind, error.retryable, error.code]).toEqual(["transient", true, code]);
+    },
+  );
+  it("calls a cancelled or timed-out call ABORTED or TIMEOUT, whatever the driver said", () => {
+    const lost = Object.assign(new Error("Connection lost"), { code: "PROTOCOL_CONNECTION_LOST" });
+    expect(classifyMysqlFailure(lost, false, true, []).code).toBe("ABORTED");
+    expect(classifyMysqlFailure(lost, true, false, []).code).toBe("TIMEOUT");
+  });
+  it("cuts the password out of the message and the cause, and keeps no driver error", () => {
+    const password = "canary-pw/42";
+    for (const error of [
+      classifyMysqlFailure(refusal(1045, "ER_ACCESS_DENIED_ERROR", `denied for ${password}`), false, false, [password]),
+      classifyMysqlFailure(
+        Object.assign(new Error(`connect to u:${encodeURIComponent(password)}@h failed`), { code: "ECONNRESET" }),
+        false,
+        false,
+        [password, encodeURIComponent(password)],
+      ),
+    ]) {
+      const cause = error.cause as Error | undefined;
+      const text = [error.message, JSON.stringify(error), cause?.message, cause?.stack].join("\n");
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(encodeURIComponent(password));
+      expect(text).toContain("***");
     }
   });
 });

@@ -97,6 +97,9 @@ const networkCodes = new Set([
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
   "UND_ERR_CLOSED",
+  // mysql2: the server closed the socket, or stopped answering mid-conversation.
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
 ]);
 
 export function classifyTransportFailure(failure: TransportFailure): ProviderError {
@@ -276,6 +279,68 @@ export function classifyPostgresFailure(error: unknown, timedOut: boolean, abort
     retryable: rule.retryable,
     code: sqlstate,
     message: `postgres refused (${sqlstate}): ${message}`,
+  });
+}
+
+interface MysqlRule extends Verdict {
+  when: (errno: number) => boolean;
+}
+
+/** MySQL's and MariaDB's server error numbers, in the same terms as the HTTP rules. */
+const mysqlRules: readonly MysqlRule[] = [
+  { when: (n) => n === 1007, kind: "conflict", retryable: false }, // ER_DB_CREATE_EXISTS
+  // ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR,
+  // ER_TABLEACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+  { when: (n) => [1044, 1045, 1227, 1142, 1698].includes(n), kind: "auth", retryable: false },
+  {
+    // ER_CON_COUNT_ERROR, ER_OUT_OF_RESOURCES, ER_HANDSHAKE_ERROR, ER_SERVER_SHUTDOWN, the
+    // ER_NET_* read and write faults, ER_LOCK_WAIT_TIMEOUT, ER_TOO_MANY_USER_CONNECTIONS,
+    // ER_LOCK_DEADLOCK, ER_USER_LIMIT_REACHED, ER_QUERY_INTERRUPTED, ER_STATEMENT_TIMEOUT
+    // (MariaDB), ER_QUERY_TIMEOUT (MySQL), ER_OPTION_PREVENTS_STATEMENT (read-only replica
+    // mid-failover)
+    when: (n) =>
+      [1040, 1041, 1043, 1053, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161].includes(n) ||
+      [1205, 1203, 1213, 1226, 1290, 1317, 1969, 3024].includes(n),
+    kind: "transient",
+    retryable: true,
+  },
+  // ER_UNKNOWN_CHARACTER_SET, ER_UNKNOWN_COLLATION, ER_COLLATION_CHARSET_MISMATCH,
+  // ER_WRONG_DB_NAME, ER_TOO_LONG_IDENT, ER_PARSE_ERROR, ER_WRONG_VALUE_FOR_VAR: the
+  // request itself is wrong, so a retry cannot help.
+  { when: (n) => [1115, 1273, 1253, 1102, 1059, 1064, 1231].includes(n), kind: "invalid", retryable: false },
+  { when: () => true, kind: "unknown", retryable: false },
+];
+
+/**
+ * A MySQL or MariaDB call that failed: by the server's error number when it refused,
+ * else as a transport failure (so a cancelled call is `ABORTED` as an HTTP one is).
+ * `secrets` (the admin password) are cut out of every message, and the driver's own error
+ * never travels on as the cause: it is rebuilt from its scrubbed message and code.
+ */
+export function classifyMysqlFailure(
+  error: unknown,
+  timedOut: boolean,
+  aborted: boolean,
+  secrets: readonly string[],
+): ProviderError {
+  const scrub = (text: string) =>
+    secrets.reduce((clean, secret) => (secret ? clean.replaceAll(secret, "***") : clean), text);
+  const record = isRecord(error) ? error : {};
+  const code = stringOf(record.code);
+  const text = scrub(error instanceof Error ? error.message : String(error));
+  const errno = record.errno;
+  const refused = typeof errno === "number" && errno > 0 && (code?.startsWith("ER_") || "sqlMessage" in record);
+  if (!refused || timedOut || aborted) {
+    const cause = Object.assign(new Error(text), code === undefined ? {} : { code });
+    return classifyTransportFailure({ provider: "mysql", error: cause, timedOut, aborted });
+  }
+  const rule = mysqlRules.find((r) => r.when(errno)) as MysqlRule;
+  return providerError({
+    provider: "mysql",
+    kind: rule.kind,
+    retryable: rule.retryable,
+    code: String(errno),
+    message: `mysql refused (${errno}${code ? ` ${code}` : ""}): ${text}`,
   });
 }
 

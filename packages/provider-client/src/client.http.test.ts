@@ -7,7 +7,7 @@ import { ProviderError } from "./errors.ts";
 import type { ProviderName } from "./provider-names.ts";
 import type { ProviderClient, ProviderInputs } from "./types.ts";
 
-type HttpProvider = Exclude<ProviderName, "postgres">;
+type HttpProvider = Exclude<ProviderName, "postgres" | "mysql">;
 
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;
 

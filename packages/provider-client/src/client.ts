@@ -1,6 +1,7 @@
 import { type AccountConfig, parseAccountConfig } from "./config.ts";
 import { createArtieClient } from "./providers/artie.ts";
 import { createBridgeportClient } from "./providers/bridgeport.ts";
+import { createMysqlClient } from "./providers/mysql.ts";
 import { createPostgresClient } from "./providers/postgres.ts";
 import { createPrismaClient } from "./providers/prisma.ts";
 import type { ProviderClient } from "./types.ts";
@@ -40,6 +41,10 @@ export function createProviderClient(
   config: AccountConfig & { provider: "postgres" },
   options?: ProviderClientOptions,
 ): ProviderClient<"postgres">;
+export function createProviderClient(
+  config: AccountConfig & { provider: "mysql" },
+  options?: ProviderClientOptions,
+): ProviderClient<"mysql">;
 export function createProviderClient(config: AccountConfig, options?: ProviderClientOptions): ProviderClient;
 export function createProviderClient(config: AccountConfig, options: ProviderClientOptions = {}): ProviderClient {
   const parsed = parseAccountConfig(config);
@@ -57,6 +62,8 @@ function clientFor(parsed: ReturnType<typeof parseAccountConfig>): ProviderClien
       return createPrismaClient(parsed);
     case "postgres":
       return createPostgresClient(parsed);
+    case "mysql":
+      return createMysqlClient(parsed);
   }
 }
 

@@ -23,6 +23,14 @@ export const accountConfigSchema = z.discriminatedUnion("provider", [
     url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     timeoutMs,
   }),
+  z.strictObject({
+    provider: z.literal("mysql"),
+    /** Admin connection URL (`mysql://user:password@host:3306`) of the MySQL or MariaDB server. */
+    url: z
+      .url({ protocol: /^(mysql|mariadb)$/, error: "must be a mysql:// URL" })
+      .refine((url) => URL.canParse(url) && new URL(url).hostname !== "", "must name a host"),
+    timeoutMs,
+  }),
 ]);
 
 /** One provider account, as a caller writes it (defaults optional). */

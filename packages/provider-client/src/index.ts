@@ -23,6 +23,7 @@ export { logicalIdFor } from "./providers/prisma.ts";
 export type { ArtieCreateInput } from "./schemas/artie.ts";
 export type { BridgeportCreateInput } from "./schemas/bridgeport.ts";
 export { matching } from "./schemas/documented.ts";
+export type { MysqlCreateInput } from "./schemas/mysql.ts";
 export type { PostgresCreateInput } from "./schemas/postgres.ts";
 export type { PrismaCreateInput } from "./schemas/prisma.ts";
 export type * from "./types.ts";

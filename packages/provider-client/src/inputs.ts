@@ -3,6 +3,7 @@ import { classifyInvalidInput } from "./classify.ts";
 import type { ProviderName } from "./provider-names.ts";
 import { artieCreateInputSchema } from "./schemas/artie.ts";
 import { bridgeportCreateInputSchema } from "./schemas/bridgeport.ts";
+import { mysqlCreateInputSchema } from "./schemas/mysql.ts";
 import { postgresCreateInputSchema } from "./schemas/postgres.ts";
 import { prismaCreateInputSchema } from "./schemas/prisma.ts";
 import type { ProviderInputs, ProviderRequest } from "./types.ts";
@@ -13,6 +14,7 @@ export const providerInputSchemas = {
   bridgeport: bridgeportCreateInputSchema,
   prisma: prismaCreateInputSchema,
   postgres: postgresCreateInputSchema,
+  mysql: mysqlCreateInputSchema,
 } satisfies { [P in ProviderName]: z.ZodType<ProviderInputs[P]> };
 
 /**
@@ -24,6 +26,7 @@ export const secretInputFields: { [P in ProviderName]: readonly (readonly string
   bridgeport: [["password"]],
   prisma: [],
   postgres: [],
+  mysql: [],
 };
 
 /** Validates a create body; the error names the first offending field. */
@@ -40,6 +43,7 @@ const requestParsers: { [P in ProviderName]: (input: unknown) => { provider: P; 
   bridgeport: (input) => ({ provider: "bridgeport", input: parseProviderInput("bridgeport", input) }),
   prisma: (input) => ({ provider: "prisma", input: parseProviderInput("prisma", input) }),
   postgres: (input) => ({ provider: "postgres", input: parseProviderInput("postgres", input) }),
+  mysql: (input) => ({ provider: "mysql", input: parseProviderInput("mysql", input) }),
 };
 
 /** Validates a create body into a request whose `input` is typed by its `provider`. */
@@ -56,6 +60,7 @@ const identityKeys: { [P in ProviderName]: (input: ProviderInputs[P]) => string 
   prisma: (input) =>
     `${input.projectId}/${input.branchId ?? "default"}/${input.logicalId ?? input.name ?? JSON.stringify(input)}`,
   postgres: ({ name }) => name,
+  mysql: ({ name }) => name,
 };
 
 /**

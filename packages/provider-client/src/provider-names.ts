@@ -1,2 +1,2 @@
-export const providerNames = ["artie", "bridgeport", "prisma", "postgres"] as const;
+export const providerNames = ["artie", "bridgeport", "prisma", "postgres", "mysql"] as const;
 export type ProviderName = (typeof providerNames)[number];

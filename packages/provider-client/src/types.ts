@@ -1,6 +1,7 @@
 import type { ProviderName } from "./provider-names.ts";
 import type { ArtieCreateInput, ArtieIdentity } from "./schemas/artie.ts";
 import type { BridgeportCreateInput, BridgeportIdentity } from "./schemas/bridgeport.ts";
+import type { MysqlCreateInput, MysqlIdentity } from "./schemas/mysql.ts";
 import type { PostgresCreateInput, PostgresIdentity } from "./schemas/postgres.ts";
 import type { PrismaCreateInput, PrismaIdentity } from "./schemas/prisma.ts";
 
@@ -10,6 +11,7 @@ export interface ProviderInputs {
   bridgeport: BridgeportCreateInput;
   prisma: PrismaCreateInput;
   postgres: PostgresCreateInput;
+  mysql: MysqlCreateInput;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface ProviderIdentities {
   bridgeport: BridgeportIdentity;
   prisma: PrismaIdentity;
   postgres: PostgresIdentity;
+  mysql: MysqlIdentity;
 }
 
 /** A database that exists at the provider, split into what may be shown and what may not. */
@@ -79,6 +82,6 @@ export interface ProviderClient<P extends ProviderName = ProviderName> {
    * Absent where there is nothing to mint.
    */
   mintCredentials?(database: ProvisionedDatabase, options: MintOptions): Promise<Record<string, string>>;
-  /** Releases connections (PostgreSQL); a no-op for HTTP providers. */
+  /** Releases connections (PostgreSQL, MySQL); a no-op for HTTP providers. */
   close(): Promise<void>;
 }

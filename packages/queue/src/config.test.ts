@@ -156,3 +156,21 @@ describe("loadConfig", () => {
     );
   });
 });
+
+describe("mysql accounts", () => {
+  it("fills the default account from MYSQL_ADMIN_URL and takes more from PROVISIONER_CONFIG, passwords from the environment", () => {
+    const path = writeConfig({
+      accounts: { mysql: { eu: { url: "env:MYSQL_EU_URL", settings: { timeoutMs: 5_000 } } } },
+    });
+    const config = loadConfig({
+      PROVISIONER_ENCRYPTION_KEY: key,
+      PROVISIONER_CONFIG: path,
+      MYSQL_ADMIN_URL: "mysql://admin:pw@db.test:3306",
+      MYSQL_EU_URL: "mysql://admin:eu-pw@eu.db.test:3306",
+    });
+    expect(config.accounts.mysql).toEqual({
+      default: { provider: "mysql", url: "mysql://admin:pw@db.test:3306", timeoutMs: 15_000 },
+      eu: { provider: "mysql", url: "mysql://admin:eu-pw@eu.db.test:3306", timeoutMs: 5_000 },
+    });
+  });
+});

@@ -138,6 +138,7 @@ const defaultAccountEnv: Record<ProviderName, { url: string; token?: string }> =
   bridgeport: { url: "BRIDGEPORT_API_URL", token: "BRIDGEPORT_API_TOKEN" },
   prisma: { url: "PRISMA_API_URL", token: "PRISMA_SERVICE_TOKEN" },
   postgres: { url: "POSTGRES_ADMIN_URL" },
+  mysql: { url: "MYSQL_ADMIN_URL" },
 };
 
 export interface ProvisionerConfig {
@@ -194,9 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProvisionerCon
     accounts[provider] = Object.fromEntries(
       Object.entries(named).map(([name, account]) => {
         const timeoutMs = account.settings?.timeoutMs ?? settingsFor.timeoutMs;
-        // PostgreSQL's credentials live in its URL; the HTTP providers take a bearer token.
+        // The SQL servers' credentials live in their URLs; the HTTP providers take a bearer token.
         const client =
-          provider === "postgres"
+          provider === "postgres" || provider === "mysql"
             ? { provider, url: account.url, timeoutMs }
             : { provider, url: account.url, token: account.token ?? "", timeoutMs };
         return [name, client as never];
