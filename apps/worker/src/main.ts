@@ -70,11 +70,13 @@ async function stop(signal: string) {
   logger.info({ signal, graceMs }, "draining");
   // The drain cancels what runs and hands it back before the grace ends; if something
   // still holds on (a call that ignores its signal, a Redis that does not answer), the
-  // process must not outlive the orchestrator's patience, so it goes anyway.
+  // process must not outlive the orchestrator's patience, so it goes anyway. Half a second
+  // past the grace: the drain itself ends by the grace, and closing connections after it
+  // must not be cut short; the promise is an exit within the grace plus one second.
   setTimeout(() => {
     logger.error({ graceMs }, "drain outlasted the grace period; exiting anyway");
     process.exit(1);
-  }, graceMs).unref();
+  }, graceMs + 500).unref();
   clearInterval(prune);
   metricsServer?.close();
   await running.close(graceMs);
