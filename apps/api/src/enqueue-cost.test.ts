@@ -67,3 +67,22 @@ it("answers a key repeated within one call: the same request is the first's job,
   expect(outcomes[1]).toMatchObject({ accepted: true, id: outcomes[0]?.id, deduplicated: true });
   expect(outcomes[2]).toMatchObject({ accepted: false, code: "IDEMPOTENCY_KEY_REUSED" });
 });
+
+it("reads an account's lane clock once for submissions that arrive while a read is on its way", async () => {
+  const sent: string[] = [];
+  const sendCommand = connection.sendCommand.bind(connection);
+  connection.sendCommand = ((command, stream) => {
+    sent.push(command.name);
+    return sendCommand(command, stream);
+  }) as typeof connection.sendCommand;
+  try {
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => submitJobs(queues, [request()])));
+    expect(outcomes.every((outcome) => outcome[0]?.accepted)).toBe(true);
+    await submitJobs(queues, [request()]);
+  } finally {
+    connection.sendCommand = sendCommand;
+  }
+  // One GET for the 50 that came together, one for the submission after them.
+  expect(sent.filter((name) => name === "get")).toHaveLength(2);
+  expect(sent.filter((name) => name === "exec")).toHaveLength(51);
+});
