@@ -32,8 +32,8 @@ export const laneClockKeyOf = (queues: QueueSet, queue: Queue) => `${queues.conf
 const inFlight = new WeakMap<QueueSet["connection"], Map<string, Promise<number>>>();
 
 function readLaneClock(queues: QueueSet, queue: Queue): Promise<number> {
-  let reads = inFlight.get(queues.connection);
-  if (!reads) inFlight.set(queues.connection, (reads = new Map()));
+  const reads = inFlight.get(queues.connection) ?? new Map<string, Promise<number>>();
+  inFlight.set(queues.connection, reads);
   const key = laneClockKeyOf(queues, queue);
   const pending = reads.get(key);
   if (pending) return pending;
