@@ -143,7 +143,8 @@ export async function benchHttp(options: {
   } finally {
     await Promise.all([stopServer(ours.child), stopServer(bare.child)]);
     const connection = createRedisConnection(options.redisUrl, "worker");
-    await deleteKeysWithPrefix(connection, prefix);
+    await deleteKeysWithPrefix(connection, `${prefix}-api`);
+    await deleteKeysWithPrefix(connection, `${prefix}-bare`);
     connection.disconnect();
   }
   for (const list of [results.single.ours, results.single.bare, results.bulk.ours, results.bulk.bare]) {
