@@ -39,7 +39,10 @@ it("sends a job to Redis in a few kilobytes: the lane clock, then one MULTI that
   await submitJobs(queues, [request()]); // the first submission loads the scripts
   const sent: string[] = [];
   const sendCommand = connection.sendCommand.bind(connection);
-  connection.sendCommand = ((command, stream) => {
+  connection.sendCommand = ((
+    command: Parameters<typeof sendCommand>[0],
+    stream?: Parameters<typeof sendCommand>[1],
+  ) => {
     sent.push(command.name);
     return sendCommand(command, stream);
   }) as typeof connection.sendCommand;
@@ -71,7 +74,10 @@ it("answers a key repeated within one call: the same request is the first's job,
 it("reads an account's lane clock once for submissions that arrive while a read is on its way", async () => {
   const sent: string[] = [];
   const sendCommand = connection.sendCommand.bind(connection);
-  connection.sendCommand = ((command, stream) => {
+  connection.sendCommand = ((
+    command: Parameters<typeof sendCommand>[0],
+    stream?: Parameters<typeof sendCommand>[1],
+  ) => {
     sent.push(command.name);
     return sendCommand(command, stream);
   }) as typeof connection.sendCommand;
