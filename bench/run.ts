@@ -1,11 +1,14 @@
 // `npm run bench`: Provisioner's throughput beside bare BullMQ, measured in one run on one Redis,
 // then fairness within one account (bench/fairness.ts) beside its targets.
 // Options: --jobs N (worker bench, default 2000), --batches N (bulk requests of 1,000, default 10),
-// --rounds N (measured rounds; the median is reported, default 3), --concurrency N (default 50).
+// --rounds N (measured rounds; the median is reported, default 3), --concurrency N (default 50),
+// --seconds N (each autocannon run of the HTTP bench, default 10), --http (the HTTP bench only),
+// --cpu-prof DIR (write the API's CPU profile of the HTTP bench there).
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { benchEnqueue } from "./enqueue.ts";
 import { benchFairness } from "./fairness.ts";
+import { benchHttp } from "./http.ts";
 import { format } from "./support.ts";
 import { benchWorker } from "./worker.ts";
 
@@ -15,6 +18,9 @@ const { values } = parseArgs({
     batches: { type: "string", default: "10" },
     rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "50" },
+    seconds: { type: "string", default: "10" },
+    http: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
   },
 });
 const count = z.coerce.number().int().min(1);
@@ -23,10 +29,39 @@ const options = {
   batches: count.parse(values.batches),
   rounds: count.parse(values.rounds),
   concurrency: count.parse(values.concurrency),
+  seconds: count.parse(values.seconds),
   redisUrl: z.string().default("redis://127.0.0.1:6379").parse(process.env.REDIS_URL),
 };
 
 console.log(`node ${process.version}, Redis ${options.redisUrl}, median of ${options.rounds} rounds after a warm-up`);
+const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+
+const http = await benchHttp({
+  redisUrl: options.redisUrl,
+  connections: options.concurrency,
+  seconds: options.seconds,
+  rounds: options.rounds,
+  cpuProfileDir: values["cpu-prof"],
+});
+const rps = (result: { requestsPerSecond: number; p99Ms: number }) =>
+  `${format(result.requestsPerSecond).padStart(7)} req/s, p99 ${String(result.p99Ms).padStart(4)} ms`;
+const singleRatio = http.single.ours.requestsPerSecond / http.single.bare.requestsPerSecond;
+console.log("");
+console.log(`POST /v1/jobs, ${options.concurrency} connections, ${options.seconds} s a run (autocannon)`);
+console.log(`  provisioner API            ${rps(http.single.ours)}`);
+console.log(`  bare Hono + Queue.add      ${rps(http.single.bare)}`);
+console.log(
+  `  ratio ${singleRatio.toFixed(2)}x  (target >= 0.85x: ${verdict(singleRatio >= 0.85)});  p99 ${http.single.ours.p99Ms} ms  (target <= 25 ms: ${verdict(http.single.ours.p99Ms <= 25)})`,
+);
+console.log(
+  `  every round, ours/bare req/s: ${http.single.all.ours.map((ours, i) => `${format(ours.requestsPerSecond)}/${format(http.single.all.bare[i]?.requestsPerSecond ?? 0)}`).join(", ")}`,
+);
+const bulkRatio = http.bulk.ours.requestsPerSecond / http.bulk.bare.requestsPerSecond;
+console.log(`POST /v1/jobs/bulk, 1,000 jobs a request, 1 connection`);
+console.log(`  provisioner API            ${format(http.bulk.ours.requestsPerSecond * 1_000).padStart(7)} jobs/s`);
+console.log(`  bare Hono + addBulk        ${format(http.bulk.bare.requestsPerSecond * 1_000).padStart(7)} jobs/s`);
+console.log(`  ratio ${bulkRatio.toFixed(2)}x  (target >= 0.85x: ${verdict(bulkRatio >= 0.85)})`);
+if (values.http) process.exit(0);
 const enqueue = await benchEnqueue({
   batchSize: 1_000,
   batches: options.batches,
@@ -41,7 +76,7 @@ const worker = await benchWorker({
 });
 
 const rows = [
-  ["enqueue: POST /v1/jobs/bulk (HTTP, 1,000 a request)", enqueue.ours, "bare BullMQ addBulk", enqueue.bare],
+  ["enqueue: POST /v1/jobs/bulk (HTTP, 1,000 a request)", enqueue.ours, "bare addBulk, no HTTP", enqueue.bare],
   [
     `worker: BRIDGEPORT creates via sandbox (concurrency ${options.concurrency})`,
     worker.ours,
@@ -62,7 +97,6 @@ for (const [name, ours, baselineName, baseline] of rows) {
 }
 
 const fairness = await benchFairness({ redisUrl: options.redisUrl });
-const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
 console.log("");
 console.log("fairness: one account, sandbox latency 50 ms, concurrency 10");
 console.log(

@@ -37,10 +37,10 @@ export type SubmitOutcome =
   | { accepted: false; id: string; code: "IDEMPOTENCY_KEY_REUSED"; message: string };
 
 /**
- * Queues requests: one MULTI per account queue that adds the jobs (each with its lane's
- * priority, lanes.ts) and indexes the new ones, then a read-back that tells a new job from
- * one that already stood for the key. BullMQ refuses a second job with an existing id
- * atomically, so concurrent repeats of a key make one job.
+ * Queues requests: one MULTI per account queue that indexes the new jobs, answers what
+ * already stood under each id (so a new job is told from a repeat without a read-back), and
+ * adds the jobs, each with its lane's priority (lanes.ts). BullMQ refuses a second job with
+ * an existing id atomically, so concurrent repeats of a key make one job.
  */
 export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
   const now = Date.now();
@@ -49,22 +49,32 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
   const byQueue = new Map<Queue, typeof prepared>();
   for (const job of prepared) {
     const queue = queues.queueOf(job.data.provider, job.data.account);
-    byQueue.set(queue, [...(byQueue.get(queue) ?? []), job]);
+    const jobs = byQueue.get(queue);
+    if (jobs) jobs.push(job);
+    else byQueue.set(queue, [job]);
   }
   const clocks = await readLaneClocks(queues, [...byQueue.keys()]);
+  const stored = new Map<string, Pick<JobData, "submissionId" | "requestHash">>();
   await Promise.all(
-    [...byQueue].map(([queue, jobs], index) => {
+    [...byQueue].map(async ([queue, jobs], index) => {
       const clock = clocks[index] ?? 1;
       let bulkIndex = 0;
       const prioritized = jobs.map((job) => ({
         ...job,
         priority: priorityOf(job.data.lane, clock, job.data.lane === "bulk" ? bulkIndex++ : 0),
       }));
-      return addJobsIndexed(queues, queue, prioritized);
+      const before = await addJobsIndexed(queues, queue, prioritized);
+      jobs.forEach((job, i) => {
+        if (stored.has(job.id)) return;
+        const raw = before[i];
+        // A new id stands for the first request that named it; a repeat within this call is compared with it.
+        // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
+        const data = raw === undefined ? job.data : readJobData({ queueName: queue.name, data: JSON.parse(raw) }).data;
+        stored.set(job.id, { submissionId: data.submissionId, requestHash: data.requestHash });
+      });
     }),
   );
 
-  const stored = await readStoredJobs(queues, byQueue);
   return Promise.all(
     prepared.map(async (job): Promise<SubmitOutcome> => {
       const existing = stored.get(job.id);
@@ -113,34 +123,4 @@ function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: s
   if (request.callbackUrl !== undefined) data.callbackUrl = request.callbackUrl;
   if (request.metadata !== undefined) data.metadata = request.metadata;
   return { id, data };
-}
-
-/**
- * The stored `submissionId` and `requestHash` of each job: one pipeline per queue, each in
- * its queue's slot, all sent at once.
- */
-async function readStoredJobs(
-  queues: QueueSet,
-  byQueue: ReadonlyMap<Queue, readonly { id: string; data: JobData }[]>,
-): Promise<Map<string, Pick<JobData, "submissionId" | "requestHash"> | undefined>> {
-  const stored = new Map<string, Pick<JobData, "submissionId" | "requestHash"> | undefined>();
-  await Promise.all(
-    [...byQueue].map(async ([queue, jobs]) => {
-      const pipeline = queues.connection.pipeline();
-      for (const job of jobs) pipeline.hget(queue.toKey(job.id), "data");
-      const replies = (await pipeline.exec()) ?? [];
-      replies.forEach(([error, raw], index) => {
-        if (error) throw error;
-        const id = jobs[index]?.id as string;
-        if (typeof raw !== "string") {
-          stored.set(id, undefined);
-          return;
-        }
-        // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
-        const { data } = readJobData({ queueName: queue.name, data: JSON.parse(raw) });
-        stored.set(id, { submissionId: data.submissionId, requestHash: data.requestHash });
-      });
-    }),
-  );
-  return stored;
 }

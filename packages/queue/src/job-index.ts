@@ -23,16 +23,23 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
 
 const indexCommand = "provisionerIndexNewJobs";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
-// yet (not a repeat of its key) gets a member. KEYS: the index, then each job's key;
-// ARGV: each job's member. (A replay moves its job's member itself: failed-jobs.ts.)
+// yet (not a repeat of its key) gets a member, and each existing job answers its stored data,
+// so the caller tells a new job from a repeat without reading it back. KEYS: the index, then
+// each job's key; ARGV: each job's member. Answers one entry a job: "" when new, else its data.
+// (A replay moves its job's member itself: failed-jobs.ts.)
 const indexNewJobsScript = `
 local count = #KEYS - 1
+local stored = {}
 for i = 1, count do
-  if redis.call("EXISTS", KEYS[i + 1]) == 0 then
+  local data = redis.call("HGET", KEYS[i + 1], "data")
+  if data then
+    stored[i] = data
+  else
+    stored[i] = ""
     redis.call("ZADD", KEYS[1], 0, ARGV[i])
   end
 end
-return count
+return stored
 `;
 
 const taught = new WeakSet<RedisConnection>();
@@ -47,13 +54,16 @@ function teach(connection: RedisConnection): void {
  * Adds jobs to one account's queue and the new ones to its index, in one MULTI: a job is
  * never in the queue without its member, and a repeat of an existing job's key adds
  * neither (BullMQ keeps the existing job). Each job comes with its lane priority (lanes.ts).
+ * Answers, for each job, the data already stored under its id before this call, or
+ * `undefined` when its id was free (a repeat of an id within `jobs` reads as free: the
+ * first of them is the one BullMQ keeps).
  */
 export async function addJobsIndexed(
   queues: QueueSet,
   queue: Queue,
   jobs: readonly { id: string; data: JobData; priority: number }[],
-): Promise<void> {
-  if (jobs.length === 0) return;
+): Promise<(string | undefined)[]> {
+  if (jobs.length === 0) return [];
   teach(queues.connection);
   // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
   const multi = (await queue.getBackend().client).multi();
@@ -67,10 +77,14 @@ export async function addJobsIndexed(
     const options = jobOptionsFor(queues.config, data, id, priority);
     await new Job(queue, createDatabaseJob, data, options, id).addJob(multi);
   }
-  for (const [error, reply] of (await multi.exec()) ?? []) {
+  const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
+  for (const [error, reply] of replies) {
     if (error) throw error;
     if (typeof reply === "number" && reply < 0) throw new Error(`BullMQ refused a job (code ${reply})`);
   }
+  const stored = replies[0]?.[1];
+  if (!Array.isArray(stored)) throw new Error("the index script answered no list");
+  return stored.map((data) => (typeof data === "string" && data !== "" ? data : undefined));
 }
 
 /**

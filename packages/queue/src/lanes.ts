@@ -26,10 +26,28 @@ export const rebaseAbove = 2 ** 20;
 /** The clock's key: named with the queue's hash tag, so it shares the queue's slot. */
 export const laneClockKeyOf = (queues: QueueSet, queue: Queue) => `${queues.config.prefix}:lane-clock:${queue.name}`;
 
+// Reads of a clock in flight, by connection and key: a submission that arrives while one is
+// on its way shares it, as if it had arrived a moment earlier (it is concurrent with that
+// read). Under 50 concurrent submissions this turns a GET a request into a few a round trip.
+const inFlight = new WeakMap<QueueSet["connection"], Map<string, Promise<number>>>();
+
+function readLaneClock(queues: QueueSet, queue: Queue): Promise<number> {
+  const reads = inFlight.get(queues.connection) ?? new Map<string, Promise<number>>();
+  inFlight.set(queues.connection, reads);
+  const key = laneClockKeyOf(queues, queue);
+  const pending = reads.get(key);
+  if (pending) return pending;
+  const read = queues.connection
+    .get(key)
+    .then((value) => Number(value ?? 1))
+    .finally(() => reads.delete(key));
+  reads.set(key, read);
+  return read;
+}
+
 /** The clock of each queue (1 before any job started); one GET each, as each lives in its queue's slot. */
-export async function readLaneClocks(queues: QueueSet, forQueues: readonly Queue[]): Promise<number[]> {
-  const values = await Promise.all(forQueues.map((queue) => queues.connection.get(laneClockKeyOf(queues, queue))));
-  return values.map((value) => Number(value ?? 1));
+export function readLaneClocks(queues: QueueSet, forQueues: readonly Queue[]): Promise<number[]> {
+  return Promise.all(forQueues.map((queue) => readLaneClock(queues, queue)));
 }
 
 /** A job's priority: `bulkIndex` counts the bulk jobs before it in its request, for its queue. */

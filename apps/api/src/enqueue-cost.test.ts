@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { createRedisConnection, openQueues, type QueueSet, submitJobs } from "@provisioner/queue";
+import { type PrivateRedis, startPrivateRedis } from "@provisioner/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { testConfig, waitUntilReady } from "./test-support.ts";
+
+// What a submission costs Redis, on a Redis of the test's own where nothing else runs: the
+// bytes it receives (INFO stats) and the commands the API's connection sends.
+
+let redis: PrivateRedis;
+let queues: QueueSet;
+let connection: ReturnType<typeof createRedisConnection>;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis({ appendOnly: false });
+  connection = createRedisConnection(redis.url, "api");
+  await waitUntilReady(connection);
+  queues = openQueues(testConfig(), connection);
+});
+afterAll(async () => {
+  await queues.close();
+  await connection.quit();
+  await redis.close();
+});
+
+const request = (name = `db_${randomUUID().slice(0, 8)}`, idempotencyKey?: string) => ({
+  provider: "bridgeport" as const,
+  account: "default",
+  input: { envId: "env_1", name, type: "postgres" as const, password: "s3cret" },
+  ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+});
+
+async function info(section: "stats"): Promise<Map<string, number>> {
+  const text = await connection.info(section);
+  return new Map([...text.matchAll(/^(\w+):(\d+)\r?$/gm)].map((match) => [match[1] as string, Number(match[2])]));
+}
+
+it("sends a job to Redis in a few kilobytes: the lane clock, then one MULTI that also tells new from repeat", async () => {
+  await submitJobs(queues, [request()]); // the first submission loads the scripts
+  const sent: string[] = [];
+  const sendCommand = connection.sendCommand.bind(connection);
+  connection.sendCommand = ((
+    command: Parameters<typeof sendCommand>[0],
+    stream?: Parameters<typeof sendCommand>[1],
+  ) => {
+    sent.push(command.name);
+    return sendCommand(command, stream);
+  }) as typeof connection.sendCommand;
+  const bytesBefore = (await info("stats")).get("total_net_input_bytes") ?? 0;
+  const count = 20;
+  try {
+    for (let i = 0; i < count; i++) await submitJobs(queues, [request()]);
+  } finally {
+    connection.sendCommand = sendCommand;
+  }
+  const bytesAfter = (await info("stats")).get("total_net_input_bytes") ?? 0;
+  // BullMQ's add script (26 KB) goes by its SHA once loaded on the connection.
+  expect((bytesAfter - bytesBefore) / count).toBeLessThan(4_096);
+  // No read-back after the MULTI: the index script answers what stood under each id.
+  const perJob = sent.filter((name) => name !== "info").slice(0, 5);
+  expect(perJob).toEqual(["get", "multi", "evalsha", "evalsha", "exec"]);
+  expect(sent.filter((name) => name !== "info")).toHaveLength(5 * count);
+});
+
+it("answers a key repeated within one call: the same request is the first's job, a different one is refused", async () => {
+  const key = `key-${randomUUID()}`;
+  const same = request("db_same", key);
+  const outcomes = await submitJobs(queues, [same, { ...same }, request("db_other", key)]);
+  expect(outcomes[0]).toMatchObject({ accepted: true, deduplicated: false });
+  expect(outcomes[1]).toMatchObject({ accepted: true, id: outcomes[0]?.id, deduplicated: true });
+  expect(outcomes[2]).toMatchObject({ accepted: false, code: "IDEMPOTENCY_KEY_REUSED" });
+});
+
+it("reads an account's lane clock once for submissions that arrive while a read is on its way", async () => {
+  const sent: string[] = [];
+  const sendCommand = connection.sendCommand.bind(connection);
+  connection.sendCommand = ((
+    command: Parameters<typeof sendCommand>[0],
+    stream?: Parameters<typeof sendCommand>[1],
+  ) => {
+    sent.push(command.name);
+    return sendCommand(command, stream);
+  }) as typeof connection.sendCommand;
+  try {
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => submitJobs(queues, [request()])));
+    expect(outcomes.every((outcome) => outcome[0]?.accepted)).toBe(true);
+    await submitJobs(queues, [request()]);
+  } finally {
+    connection.sendCommand = sendCommand;
+  }
+  // One GET for the 50 that came together, one for the submission after them.
+  expect(sent.filter((name) => name === "get")).toHaveLength(2);
+  expect(sent.filter((name) => name === "exec")).toHaveLength(51);
+});

@@ -1,0 +1,160 @@
+// `POST /v1/jobs` and `POST /v1/jobs/bulk` over HTTP under autocannon, beside bare Hono
+// servers (bench/servers/bare.ts) on the same Redis in the same run. Each server is its own
+// process (the real API is apps/api/src/server.ts, logging at its default level to /dev/null);
+// autocannon runs here, in the bench's process. Rounds alternate bare and ours.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createRedisConnection, deleteKeysWithPrefix } from "@provisioner/queue";
+import autocannon from "autocannon";
+
+const token = "bench-token";
+const apiServer = fileURLToPath(new URL("../apps/api/src/server.ts", import.meta.url));
+const bareServer = fileURLToPath(new URL("./servers/bare.ts", import.meta.url));
+
+export interface HttpResult {
+  requestsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function startServer(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  args: (port: number) => string[] = () => [],
+): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args(port)], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    try {
+      await fetch(`${url}/healthz`);
+      return { url, child };
+    } catch (error) {
+      if (tries > 200 || child.exitCode !== null) throw new Error(`${script} did not start`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+async function stopServer(child: ChildProcess) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** One autocannon run; every request gets its own body (a new database name, a new key). */
+function load(options: {
+  url: string;
+  connections: number;
+  seconds: number;
+  body: (i: number) => unknown;
+}): Promise<HttpResult> {
+  let i = 0;
+  const run = randomUUID().slice(0, 8);
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: options.url,
+        method: "POST",
+        connections: options.connections,
+        duration: options.seconds,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        requests: [
+          {
+            setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body(i++)).replace("$run", run) }),
+          },
+        ],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        resolve({ requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx });
+      },
+    );
+  });
+}
+
+const single = (i: number) => ({
+  provider: "bridgeport",
+  input: { envId: "env_bench", name: `bench_$run_${i}`, type: "postgres", password: "bench-secret" },
+});
+const bulk = (size: number) => (i: number) => ({
+  jobs: Array.from({ length: size }, (_, j) => ({
+    provider: "bridgeport",
+    input: { envId: "env_bench", name: `bench_$run_${i}_${j}`, type: "postgres", password: "bench-secret" },
+  })),
+});
+
+export async function benchHttp(options: {
+  redisUrl: string;
+  connections: number;
+  seconds: number;
+  rounds: number;
+  /** Write a CPU profile of the API into this folder. */
+  cpuProfileDir?: string | undefined;
+}) {
+  const prefix = `bench-http-${randomUUID().slice(0, 8)}`;
+  const ours = await startServer(
+    apiServer,
+    {
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: `${prefix}-api`,
+      API_TOKEN: token,
+      PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      BRIDGEPORT_API_URL: "http://127.0.0.1:9/bridgeport",
+    },
+    options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+  );
+  const bare = await startServer(bareServer, {}, [], (port) => [options.redisUrl, String(port), `${prefix}-bare`]);
+  const results = {
+    single: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
+    bulk: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
+  };
+  try {
+    const runSingle = (url: string, seconds: number) =>
+      load({ url: `${url}/v1/jobs`, connections: options.connections, seconds, body: single });
+    const runBulk = (url: string, seconds: number) =>
+      load({ url: `${url}/v1/jobs/bulk`, connections: 1, seconds, body: bulk(1_000) });
+    // Warm-up: JIT, sockets, script loading.
+    await runSingle(bare.url, 2);
+    await runSingle(ours.url, 2);
+    await runBulk(bare.url, 2);
+    await runBulk(ours.url, 2);
+    for (let round = 0; round < options.rounds; round++) {
+      results.single.bare.push(await runSingle(bare.url, options.seconds));
+      results.single.ours.push(await runSingle(ours.url, options.seconds));
+      results.bulk.bare.push(await runBulk(bare.url, options.seconds));
+      results.bulk.ours.push(await runBulk(ours.url, options.seconds));
+    }
+  } finally {
+    await Promise.all([stopServer(ours.child), stopServer(bare.child)]);
+    const connection = createRedisConnection(options.redisUrl, "worker");
+    await deleteKeysWithPrefix(connection, `${prefix}-api`);
+    await deleteKeysWithPrefix(connection, `${prefix}-bare`);
+    connection.disconnect();
+  }
+  for (const list of [results.single.ours, results.single.bare, results.bulk.ours, results.bulk.bare]) {
+    const bad = list.find((result) => result.non2xx > 0);
+    if (bad) throw new Error(`${bad.non2xx} requests were not answered 2xx`);
+  }
+  const middle = (list: HttpResult[]) =>
+    [...list].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(list.length / 2)] as HttpResult;
+  return {
+    single: { ours: middle(results.single.ours), bare: middle(results.single.bare), all: results.single },
+    bulk: { ours: middle(results.bulk.ours), bare: middle(results.bulk.bare), all: results.bulk },
+  };
+}
