@@ -15,6 +15,7 @@ export {
 } from "@provisioner/api-contract";
 export {
   type BatchStatus,
+  batchCallbackId,
   getBatch,
   reconcileBatches,
   recordBatch,
@@ -30,6 +31,8 @@ export {
   shownUrl,
 } from "./callback-deliveries.ts";
 export {
+  type BatchEvent,
+  batchEventSchema,
   type CallbackEvent,
   type CallbackJob,
   callbackEventSchema,
