@@ -16,7 +16,8 @@ import { statusOfState } from "./status.ts";
 //   batch-pending:{q}:<batch>  set    the ones not yet terminal (what reconciliation checks)
 //   batch-open:{q}             set    the batches with pending jobs in q, or not yet settled
 // and `batch:<batch>` (one key) lists the queues the batch spans; `batch-callback:<batch>`
-// holds the bulk request's callbackUrl, written once all its queues are recorded. One Lua script moves a job's
+// holds the bulk request's callbackUrl, written once all its queues are recorded;
+// `batch-of:{q}:<job>` lists the other batches a job was submitted in as a repeat of its key. One Lua script moves a job's
 // recorded status and every count with it, so the counts always sum to the recorded jobs.
 // Writers: the API when it records the batch (only jobs not yet recorded), the worker's
 // events as a job starts, retries, succeeds or dies, replay and discard. BullMQ moves jobs in
@@ -33,6 +34,9 @@ const terminal: ReadonlySet<BatchStatus> = new Set<BatchStatus>(["succeeded", "d
 
 const spanKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
 const callbackKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch-callback:${batchId}`;
+/** The batches other than its own that listed a job as a repeat (tagged with its queue). */
+const otherBatchesKey = (queues: QueueSet, queueName: string, id: string) =>
+  `${queues.config.prefix}:batch-of:${queueName}:${id}`;
 /** The `batch.finished` notice's id (its `webhook-id`): one per batch. */
 export const batchCallbackId = (batchId: string) => `batch-${batchId}`;
 /** How many dead items the `batch.finished` notice carries; the rest are paged with its `deadCursor`. */
@@ -104,6 +108,29 @@ export interface StatusChange {
   expected?: string;
 }
 
+/**
+ * Records one job's status in its own batch (`batchId`, from its data) and in every other
+ * batch that listed it as a repeat of its key: what the worker's events, replay and discard
+ * call. The look-up of the others is sent alongside the first write, not after it.
+ */
+export async function setJobBatchStatus(
+  queues: QueueSet,
+  queueName: string,
+  batchId: string,
+  id: string,
+  status: BatchStatus,
+): Promise<void> {
+  const [others] = await Promise.all([
+    queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
+    setBatchStatuses(queues, queueName, batchId, [{ id, status }]),
+  ]);
+  await Promise.all(
+    others
+      .filter((other) => other !== batchId)
+      .map((other) => setBatchStatuses(queues, queueName, other, [{ id, status }])),
+  );
+}
+
 /** Records jobs' statuses in one batch's keys for one queue, in one script call. */
 export async function setBatchStatuses(
   queues: QueueSet,
@@ -131,21 +158,28 @@ export async function setBatchStatuses(
 export async function recordBatch(
   queues: QueueSet,
   batchId: string,
-  jobs: readonly { id: string; status: BatchStatus }[],
+  jobs: readonly { id: string; status: BatchStatus; repeat?: boolean }[],
   callbackUrl?: string | undefined,
 ): Promise<void> {
   if (jobs.length === 0) return;
+  const ttl = queues.config.retention.deadLetterMs;
   const byQueue = new Map<string, StatusChange[]>();
-  for (const { id, status } of jobs) {
+  const repeats: string[] = [];
+  for (const { id, status, repeat } of jobs) {
     const name = queues.queueOfJobId(id)?.queue.name;
-    if (name) byQueue.set(name, [...(byQueue.get(name) ?? []), { id, status, expected: "-" }]);
+    if (!name) continue;
+    byQueue.set(name, [...(byQueue.get(name) ?? []), { id, status, expected: "-" }]);
+    if (repeat) repeats.push(otherBatchesKey(queues, name, id));
   }
   const key = spanKey(queues, batchId);
   await queues.connection
     .multi()
     .sadd(key, ...byQueue.keys())
-    .pexpire(key, queues.config.retention.deadLetterMs)
+    .pexpire(key, ttl)
     .exec();
+  // A repeat's job belongs to the batch that made it (its data says which) and to this one
+  // too: listed here, so the worker's events move it in both.
+  await Promise.all(repeats.map((other) => queues.connection.multi().sadd(other, batchId).pexpire(other, ttl).exec()));
   await Promise.all([...byQueue].map(([name, changes]) => setBatchStatuses(queues, name, batchId, changes)));
   if (callbackUrl === undefined) return;
   // Written once every queue's jobs are recorded, so no worker can see the batch finished

@@ -8,7 +8,7 @@ import {
   secretInputFields,
 } from "@provisioner/provider-client";
 import type { Job, Queue } from "bullmq";
-import { setBatchStatuses } from "./batches.ts";
+import { setJobBatchStatus } from "./batches.ts";
 import { deadKindKeyOf, pruneDeathIndex, unindexDeath } from "./dead-index.ts";
 import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
 import { indexKeyOf, indexMemberOf } from "./job-index.ts";
@@ -305,7 +305,7 @@ export async function replayDeadLetter(
     throw new NotDeadError(`job ${id} is ${now}, not dead`);
   }
   await unindexDeath(queues, queue, id);
-  if (data.batchId !== undefined) await setBatchStatuses(queues, queue.name, data.batchId, [{ id, status: "queued" }]);
+  if (data.batchId !== undefined) await setJobBatchStatus(queues, queue.name, data.batchId, id, "queued");
   return { id, status: "queued" };
 }
 
@@ -362,7 +362,7 @@ export async function discardDeadLetter(queues: QueueSet, id: string): Promise<b
   await dead.job.remove();
   await unindexDeath(queues, dead.queue, id);
   const { batchId } = readJobData(dead.job).data;
-  if (batchId !== undefined) await setBatchStatuses(queues, dead.queue.name, batchId, [{ id, status: "expired" }]);
+  if (batchId !== undefined) await setJobBatchStatus(queues, dead.queue.name, batchId, id, "expired");
   return true;
 }
 

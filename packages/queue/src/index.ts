@@ -21,6 +21,7 @@ export {
   recordBatch,
   recountBatch,
   setBatchStatuses,
+  setJobBatchStatus,
 } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {

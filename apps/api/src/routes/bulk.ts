@@ -98,7 +98,7 @@ export function bulkRoutes(queues: QueueSet) {
       await recordBatch(
         queues,
         batchId,
-        jobs.map((job) => ({ id: job.id, status: job.status })),
+        jobs.map((job) => ({ id: job.id, status: job.status, repeat: job.deduplicated })),
         body.callbackUrl,
       );
       rejected.sort((a, b) => a.index - b.index);
