@@ -1,3 +1,4 @@
+import { batchCallbackId, setBatchStatuses } from "@provisioner/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeportInput, type Json, queuedCount, startTestApi, type TestApi } from "./test-support.ts";
 
@@ -76,6 +77,52 @@ describe("POST /v1/jobs/bulk", () => {
       expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "jobs" });
     }
     expect(await api.queues.queueOf("artie").getJobCounts()).toEqual(before);
+  });
+
+  it("answers 400 naming callbackUrl for a private or malformed callbackUrl, queuing nothing", async () => {
+    const before = await api.queues.queueOf("postgres").getJobCounts();
+    for (const callbackUrl of [
+      "http://127.0.0.1:9000/hooks",
+      "http://10.0.0.5/hooks",
+      "not a url",
+      "ftp://hooks.example.com/",
+    ]) {
+      const res = await api.call("POST", "/v1/jobs/bulk", {
+        body: { jobs: [{ provider: "postgres", input: { name: "bulk_cb_refused" } }], callbackUrl },
+      });
+      expect(res.status, callbackUrl).toBe(400);
+      expect(((await res.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "callbackUrl" });
+    }
+    expect(await api.queues.queueOf("postgres").getJobCounts()).toEqual(before);
+  });
+
+  it("queues the batch.finished notice for a bulk callbackUrl once its last job ends, and not before", async () => {
+    const callbackUrl = "https://hooks.example.com/batches";
+    const res = await api.call("POST", "/v1/jobs/bulk", {
+      body: {
+        jobs: [
+          { provider: "postgres", input: { name: "bulk_cb_a" } },
+          { provider: "bridgeport", input: bridgeportInput("bulk-cb-b") },
+        ],
+        callbackUrl,
+      },
+    });
+    expect(res.status).toBe(202);
+    const body: Json = await res.json();
+    const noticeId = batchCallbackId(body.batchId);
+    const [a, b] = body.jobs.map((job: Json) => ({
+      id: job.id as string,
+      queue: api.queues.queueOfJobId(job.id)?.queue.name as string,
+    }));
+    await setBatchStatuses(api.queues, a.queue, body.batchId, [{ id: a.id, status: "succeeded" }]);
+    expect(await api.queues.callbacks.getJob(noticeId)).toBeUndefined();
+    await setBatchStatuses(api.queues, b.queue, body.batchId, [{ id: b.id, status: "dead" }]);
+    const notice = await api.queues.callbacks.getJob(noticeId);
+    expect(notice?.data.url).toBe(callbackUrl);
+    expect(notice?.data.event).toMatchObject({
+      type: "batch.finished",
+      data: { id: body.batchId, total: 2, counts: { succeeded: 1, dead: 1 }, dead: [{ id: b.id }] },
+    });
   });
 
   it("answers 202 with everything rejected when no item is valid", async () => {

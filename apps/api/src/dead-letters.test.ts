@@ -210,3 +210,36 @@ describe("replaying", () => {
     expect((await entry("f")).status).toBe(404);
   });
 });
+
+describe("replaying many in calls of a bounded size", () => {
+  it("replays every match once across calls with limit, each answer counting its part, until nextCursor is null", async () => {
+    const res = await api.call("POST", "/v1/jobs/bulk", {
+      body: { jobs: Array.from({ length: 7 }, (_, i) => ({ provider: "postgres", input: { name: `dl_many_${i}` } })) },
+    });
+    const fresh: string[] = ((await res.json()) as Json).jobs.map((job: Json) => job.id as string);
+    const queue = api.queues.queueOf("postgres");
+    await failUntil("postgres", async () =>
+      (await Promise.all(fresh.map((id) => queue.getJobState(id)))).every((state) => state === "failed"),
+    );
+    for (const id of fresh) await indexDeath(api.queues, queue, id, "auth");
+
+    const replayed: string[] = [];
+    const perCall: number[] = [];
+    let cursor: string | undefined;
+    for (let call = 0; call < 10; call++) {
+      const answer = await api.call("POST", "/v1/dead-letters/replay", {
+        body: { kind: "auth", limit: 3, ...(cursor === undefined ? {} : { cursor }) },
+      });
+      expect(answer.status).toBe(202);
+      const body: Json = await answer.json();
+      expect(body.replayed).toBe(body.ids.length);
+      perCall.push(body.replayed + body.skipped.length);
+      replayed.push(...body.ids);
+      if (body.nextCursor === null) break;
+      cursor = body.nextCursor;
+    }
+    expect(perCall).toEqual([3, 3, 1]);
+    expect(replayed.sort()).toEqual([...fresh].sort());
+    for (const id of fresh) expect(await queue.getJobState(id)).not.toBe("failed");
+  });
+});

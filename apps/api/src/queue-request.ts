@@ -27,14 +27,7 @@ export function toSubmitRequest(
       hint: `configured accounts: ${accounts.join(", ")}`,
     });
   }
-  const callbackProblem =
-    request.callbackUrl === undefined ? undefined : callbackUrlProblem(request.callbackUrl, config.callbacks);
-  if (callbackProblem !== undefined) {
-    throw new ApiError("VALIDATION_ERROR", `callbackUrl ${callbackProblem}`, {
-      field: "callbackUrl",
-      hint: "give a public http(s) address; private networks are refused unless CALLBACK_ALLOW_PRIVATE_NETWORKS=true",
-    });
-  }
+  checkCallbackUrl(config, request.callbackUrl);
   if (headerKey !== undefined && request.idempotencyKey !== undefined && headerKey !== request.idempotencyKey) {
     throw new ApiError("VALIDATION_ERROR", "idempotencyKey differs from the Idempotency-Key header", {
       field: "idempotencyKey",
@@ -43,6 +36,16 @@ export function toSubmitRequest(
   }
   // Spread whole, so `provider` and its typed `input` stay one pair.
   return { ...request, idempotencyKey: request.idempotencyKey ?? headerKey };
+}
+
+/** A job's or a bulk request's callbackUrl must not reach a private network unless allowed. Throws ApiError. */
+export function checkCallbackUrl(config: ProvisionerConfig, url: string | undefined): void {
+  const problem = url === undefined ? undefined : callbackUrlProblem(url, config.callbacks);
+  if (problem === undefined) return;
+  throw new ApiError("VALIDATION_ERROR", `callbackUrl ${problem}`, {
+    field: "callbackUrl",
+    hint: "give a public http(s) address; private networks are refused unless CALLBACK_ALLOW_PRIVATE_NETWORKS=true",
+  });
 }
 
 /** The 409 for a key already standing for a different request. */

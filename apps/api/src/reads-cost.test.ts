@@ -100,6 +100,43 @@ async function commandsSent(): Promise<number> {
   return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
+/** Calls per command name (commands run by scripts included), from INFO commandstats. */
+async function callsByCommand(): Promise<Map<string, number>> {
+  const stats = await connection.info("commandstats");
+  return new Map([...stats.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)].map((m) => [m[1] as string, Number(m[2])]));
+}
+
+/** What one scrape of /metrics sends to Redis: every command it ran, with its count. */
+async function scrape(): Promise<Record<string, number>> {
+  const before = await callsByCommand();
+  const res = await app.request("/metrics", { headers: { authorization: `Bearer ${adminToken}` } });
+  expect(res.status).toBe(200);
+  expect(await res.text()).toContain("provisioner_dead_letters");
+  const after = await callsByCommand();
+  const sent: Record<string, number> = {};
+  for (const [name, calls] of after) {
+    const delta = calls - (before.get(name) ?? 0);
+    // A script is sent with EVAL the first time, EVALSHA after: one script call either way.
+    const key = name === "eval" ? "evalsha" : name;
+    if (delta > 0 && name !== "info") sent[key] = (sent[key] ?? 0) + delta;
+  }
+  return sent;
+}
+// Counts in O(1) each: sizes of sets and lists, the small per-label metrics hash, and the
+// script calls (BullMQ's getCounts) that run them, which also look at a list's last element
+// (LINDEX -1, for its marker). No range read, scan or key walk.
+const constantTimeCommands = new Set([
+  "zcard",
+  "llen",
+  "scard",
+  "hlen",
+  "hgetall",
+  "lindex",
+  "evalsha",
+  "exists",
+  "get",
+]);
+
 /** The Redis commands one request costs, and its answer. */
 async function cost(path: string): Promise<{ commands: number; body: Record<string, unknown> }> {
   const before = await commandsSent();
@@ -124,15 +161,19 @@ async function costs() {
   return all;
 }
 
-it("a page of 50 dead letters (any kind or one), and a batch read, cost the same over 20,000 as over 200", async () => {
+it("a page of 50 dead letters (any kind or one), a batch read and a /metrics scrape cost the same over 20,000 as over 200", async () => {
   await addDead(200);
   const small = await costs();
+  const smallScrape = await scrape();
   const smallPage = await cost("/v1/dead-letters?kind=auth&limit=50");
   expect((smallPage.body.deadLetters as unknown[]).length).toBe(50);
 
   await addDead(19_800);
   const large = await costs();
   expect(large).toEqual(small);
+  const largeScrape = await scrape();
+  expect(largeScrape).toEqual(smallScrape);
+  expect(Object.keys(largeScrape).filter((name) => !constantTimeCommands.has(name))).toEqual([]);
   const batch = await cost(`/v1/batches/${batchId}`);
   expect(batch.body).toMatchObject({ total: 20_000, finished: true, counts: { dead: 20_000 } });
   const page = await cost("/v1/dead-letters?kind=auth&limit=50");

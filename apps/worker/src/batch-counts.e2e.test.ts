@@ -145,3 +145,27 @@ it("converges to a full recount after a run whose worker processes are killed wi
   expect(batch.counts).toEqual(await recountBatch(harness.queues, batchId));
   expect(batch.counts).toMatchObject({ succeeded: 70, dead: 10 });
 }, 90_000);
+
+it("moves a job submitted again in a second batch (a repeat of its key) in both batches, without waiting for a reconciliation", async () => {
+  const request = {
+    provider: "artie",
+    account: "default",
+    input: { ...inputFor.artie(), name: uniqueName("ok") },
+    idempotencyKey: uniqueName("twice"),
+    lane: "bulk",
+  } as SubmitRequest;
+  const batches = [randomUUID(), randomUUID()];
+  for (const batchId of batches) {
+    const [outcome] = await submitJobs(harness.queues, [{ ...request, batchId }]);
+    if (!outcome?.accepted) throw new Error("refused");
+    await recordBatch(harness.queues, batchId, [
+      { id: outcome.id, status: outcome.status, repeat: outcome.deduplicated },
+    ]);
+  }
+  // A reconciliation an hour away: only the worker's events can finish the second batch.
+  await harness.startWorkers({ batchReconcileMs: 3_600_000 });
+  for (const batchId of batches) {
+    const batch = await waitFinished(batchId, 15_000);
+    expect(batch.counts).toMatchObject({ succeeded: 1, queued: 0, running: 0 });
+  }
+});

@@ -17,7 +17,7 @@ import {
   queueCallback,
   readJobData,
   reconcileBatches,
-  setBatchStatuses,
+  setJobBatchStatus,
   settingsOf,
 } from "@provisioner/queue";
 import { type Job, Worker } from "bullmq";
@@ -144,7 +144,7 @@ function trackBatches(worker: Worker<JobData, JobResult>, queues: QueueSet, logg
   const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
     const batchId = job ? readJobData(job).data.batchId : undefined;
     if (!job || batchId === undefined) return;
-    setBatchStatuses(queues, job.queueName, batchId, [{ id: job.id as string, status }]).catch((error: Error) =>
+    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status).catch((error: Error) =>
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a batch job's status"),
     );
   };

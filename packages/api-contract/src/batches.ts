@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { errorDetailSchema } from "./errors.ts";
-import { type JobStatus, jobStatuses, submittedSchema } from "./jobs.ts";
+import { callbackUrlSchema, type JobStatus, jobStatuses, submittedSchema } from "./jobs.ts";
 
 export const maxBulkJobs = 1000;
 
@@ -12,6 +12,10 @@ export const bulkRequestSchema = z
       .min(1)
       .max(maxBulkJobs)
       .meta({ items: { $ref: "#/components/schemas/JobRequest" } }),
+    callbackUrl: callbackUrlSchema.optional().meta({
+      description:
+        "Receives one signed `batch.finished` event (Standard Webhooks) once every job of the batch is terminal, with the counts and the first dead items.",
+    }),
   })
   .meta({
     id: "BulkRequest",

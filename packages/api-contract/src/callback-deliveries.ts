@@ -1,15 +1,15 @@
 import { z } from "zod";
 
 /**
- * A job-end notice and how its delivery went. `url` is the receiver's address without its
+ * A job-end (or batch-end) notice and how its delivery went. `url` is the receiver's address without its
  * query, fragment or credentials (a URL often carries a token there); the signing secret is
  * never shown.
  */
 export const callbackDeliveryViewSchema = z
   .object({
     id: z.string().meta({ description: "The notice's id, also its `webhook-id`: the job's id and generation." }),
-    jobId: z.string(),
-    event: z.enum(["job.succeeded", "job.dead"]),
+    jobId: z.string().meta({ description: "The job's id; for `batch.finished`, the batch's id." }),
+    event: z.enum(["job.succeeded", "job.dead", "batch.finished"]),
     url: z.string().meta({ example: "https://hooks.example.com/provisioner" }),
     status: z.enum(["pending", "delivered", "failed"]).meta({
       description: "`failed`: out of tries, or refused by the receiver (a 4xx other than 408 and 429).",

@@ -54,6 +54,11 @@ export const replayManySchema = z
     provider: providerSchema.optional(),
     kind: failureKindSchema.optional(),
     all: z.boolean().optional(),
+    limit: z.number().int().min(1).max(10_000).optional().meta({
+      description:
+        "Stop after this many entries (replayed or skipped) and answer `nextCursor`; without it, every match in one call.",
+    }),
+    cursor: z.string().max(300).optional().meta({ description: "A `nextCursor` from the previous call, to go on." }),
   })
   .refine((filter) => filter.provider !== undefined || filter.kind !== undefined || filter.all === true, {
     path: ["all"],
@@ -68,5 +73,9 @@ export const replayedManySchema = z.object({
   replayed: z.number().int(),
   ids: z.array(z.string()),
   skipped: z.array(z.string()).meta({ description: "Entries whose job is no longer dead." }),
+  nextCursor: z.string().nullable().optional().meta({
+    description:
+      "Only with `limit`: pass as `cursor` (with the same filter) to go on; null once every match was reached.",
+  }),
 });
 export type ReplayedMany = z.output<typeof replayedManySchema>;

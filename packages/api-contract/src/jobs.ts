@@ -31,7 +31,7 @@ export const idempotencyKeySchema = matching(/^[^\x00-\x1F\x7F-\x9F]+$/u, "must 
 // WHATWG parsing alone (z.url) also takes spaces, non-ASCII and bad %-escapes, so the API
 // runs the very check the validators run, and refuses what the document refuses.
 const isRfc3986Uri = fullFormats.uri as (value: string) => boolean;
-const callbackUrlSchema = z
+export const callbackUrlSchema = z
   .url({ protocol: /^https?$/ })
   .max(2048)
   .refine(isRfc3986Uri, "must be a URI (RFC 3986): percent-encode spaces and non-ASCII characters");

@@ -1,5 +1,6 @@
 import { type BatchView, type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import type { Queue } from "bullmq";
+import { addCallback } from "./callbacks.ts";
 import { deathReasons } from "./failed-jobs.ts";
 import type { QueueSet } from "./queues.ts";
 import type { RedisConnection } from "./redis.ts";
@@ -13,8 +14,10 @@ import { statusOfState } from "./status.ts";
 //   batch-counts:{q}:<batch>   hash   status → how many of the batch's jobs in q have it
 //   batch-dead:{q}:<batch>     zset   the dead ones, scored by when they died (paging)
 //   batch-pending:{q}:<batch>  set    the ones not yet terminal (what reconciliation checks)
-//   batch-open:{q}             set    the batches with pending jobs in q
-// and `batch:<batch>` (one key) lists the queues the batch spans. One Lua script moves a job's
+//   batch-open:{q}             set    the batches with pending jobs in q, or not yet settled
+// and `batch:<batch>` (one key) lists the queues the batch spans; `batch-callback:<batch>`
+// holds the bulk request's callbackUrl, written once all its queues are recorded;
+// `batch-of:{q}:<job>` lists the other batches a job was submitted in as a repeat of its key. One Lua script moves a job's
 // recorded status and every count with it, so the counts always sum to the recorded jobs.
 // Writers: the API when it records the batch (only jobs not yet recorded), the worker's
 // events as a job starts, retries, succeeds or dies, replay and discard. BullMQ moves jobs in
@@ -22,11 +25,22 @@ import { statusOfState } from "./status.ts";
 // `reconcileBatches` (run by each worker on an interval) reads the true state of every
 // pending job and records it, compare-and-set against what it read, so it never overwrites a
 // newer write; the counts converge once no job is pending. A read sums one HGETALL per queue.
+// When a write leaves a queue's part with nothing pending, the writer settles it (queues the
+// batch's one `batch.finished` notice if every queue is done, then closes it there); a
+// writer that dies before settling leaves the batch open, and the reconciliation settles it.
 
 export type BatchStatus = JobStatus | "expired";
 const terminal: ReadonlySet<BatchStatus> = new Set<BatchStatus>(["succeeded", "dead", "expired"]);
 
 const spanKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
+const callbackKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch-callback:${batchId}`;
+/** The batches other than its own that listed a job as a repeat (tagged with its queue). */
+const otherBatchesKey = (queues: QueueSet, queueName: string, id: string) =>
+  `${queues.config.prefix}:batch-of:${queueName}:${id}`;
+/** The `batch.finished` notice's id (its `webhook-id`): one per batch. */
+export const batchCallbackId = (batchId: string) => `batch-${batchId}`;
+/** How many dead items the `batch.finished` notice carries; the rest are paged with its `deadCursor`. */
+const deadInNotice = 20;
 const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
   const base = `${queues.config.prefix}:batch-`;
   return [
@@ -60,18 +74,28 @@ for i = 4, #ARGV, 3 do
     changed = changed + 1
   end
 end
-if redis.call("SCARD", KEYS[4]) > 0 then redis.call("SADD", KEYS[5], ARGV[1]) else redis.call("SREM", KEYS[5], ARGV[1]) end
+local pending = redis.call("SCARD", KEYS[4])
+if pending > 0 or changed > 0 then redis.call("SADD", KEYS[5], ARGV[1]) end
 for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], ARGV[3]) end
-return changed
+return {changed, pending}
 `;
+// KEYS: pending, open. ARGV: batch id. Closes the batch in this queue only if nothing is
+// pending, so a job replayed meanwhile keeps it open.
+const closeScript = `
+if redis.call("SCARD", KEYS[1]) == 0 then return redis.call("SREM", KEYS[2], ARGV[1]) end
+return 0
+`;
+const closeCommand = "provisionerBatchClose";
 const setStatusCommand = "provisionerBatchStatus";
 type WithSetStatus = RedisConnection & {
-  [setStatusCommand](...args: (string | number)[]): Promise<number>;
+  [setStatusCommand](...args: (string | number)[]): Promise<[number, number]>;
+  [closeCommand](pendingKey: string, openKey: string, batchId: string): Promise<number>;
 };
 const taught = new WeakSet<RedisConnection>();
 function commandOf(connection: RedisConnection): WithSetStatus {
   if (!taught.has(connection)) {
     connection.defineCommand(setStatusCommand, { numberOfKeys: 5, lua: setStatusScript });
+    connection.defineCommand(closeCommand, { numberOfKeys: 2, lua: closeScript });
     taught.add(connection);
   }
   return connection as WithSetStatus;
@@ -84,6 +108,29 @@ export interface StatusChange {
   expected?: string;
 }
 
+/**
+ * Records one job's status in its own batch (`batchId`, from its data) and in every other
+ * batch that listed it as a repeat of its key: what the worker's events, replay and discard
+ * call. The look-up of the others is sent alongside the first write, not after it.
+ */
+export async function setJobBatchStatus(
+  queues: QueueSet,
+  queueName: string,
+  batchId: string,
+  id: string,
+  status: BatchStatus,
+): Promise<void> {
+  const [others] = await Promise.all([
+    queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
+    setBatchStatuses(queues, queueName, batchId, [{ id, status }]),
+  ]);
+  await Promise.all(
+    others
+      .filter((other) => other !== batchId)
+      .map((other) => setBatchStatuses(queues, queueName, other, [{ id, status }])),
+  );
+}
+
 /** Records jobs' statuses in one batch's keys for one queue, in one script call. */
 export async function setBatchStatuses(
   queues: QueueSet,
@@ -93,13 +140,15 @@ export async function setBatchStatuses(
 ): Promise<number> {
   if (changes.length === 0) return 0;
   const args = changes.flatMap(({ id, status, expected = "*" }) => [id, expected, status]);
-  return commandOf(queues.connection)[setStatusCommand](
+  const [changed, pending] = await commandOf(queues.connection)[setStatusCommand](
     ...keysOf(queues, queueName, batchId),
     batchId,
     Date.now(),
     queues.config.retention.deadLetterMs,
     ...args,
   );
+  if (pending === 0) await settleBatch(queues, queueName, batchId);
+  return changed;
 }
 
 /**
@@ -109,21 +158,64 @@ export async function setBatchStatuses(
 export async function recordBatch(
   queues: QueueSet,
   batchId: string,
-  jobs: readonly { id: string; status: BatchStatus }[],
+  jobs: readonly { id: string; status: BatchStatus; repeat?: boolean }[],
+  callbackUrl?: string | undefined,
 ): Promise<void> {
   if (jobs.length === 0) return;
+  const ttl = queues.config.retention.deadLetterMs;
   const byQueue = new Map<string, StatusChange[]>();
-  for (const { id, status } of jobs) {
+  const repeats: string[] = [];
+  for (const { id, status, repeat } of jobs) {
     const name = queues.queueOfJobId(id)?.queue.name;
-    if (name) byQueue.set(name, [...(byQueue.get(name) ?? []), { id, status, expected: "-" }]);
+    if (!name) continue;
+    byQueue.set(name, [...(byQueue.get(name) ?? []), { id, status, expected: "-" }]);
+    if (repeat) repeats.push(otherBatchesKey(queues, name, id));
   }
   const key = spanKey(queues, batchId);
   await queues.connection
     .multi()
     .sadd(key, ...byQueue.keys())
-    .pexpire(key, queues.config.retention.deadLetterMs)
+    .pexpire(key, ttl)
     .exec();
+  // A repeat's job belongs to the batch that made it (its data says which) and to this one
+  // too: listed here, so the worker's events move it in both.
+  await Promise.all(repeats.map((other) => queues.connection.multi().sadd(other, batchId).pexpire(other, ttl).exec()));
   await Promise.all([...byQueue].map(([name, changes]) => setBatchStatuses(queues, name, batchId, changes)));
+  if (callbackUrl === undefined) return;
+  // Written once every queue's jobs are recorded, so no worker can see the batch finished
+  // while part of it is still unrecorded; the batch may have finished meanwhile, so look.
+  await queues.connection.set(callbackKey(queues, batchId), callbackUrl, "PX", queues.config.retention.deadLetterMs);
+  await notifyIfFinished(queues, batchId);
+}
+
+/**
+ * Run whenever a queue's part of a batch has nothing pending, by whoever recorded that (or
+ * by the reconciliation, if that writer died first): queues the `batch.finished` notice if
+ * the whole batch is done, then closes the batch in this queue. The notice's id is the
+ * batch's, so many writers seeing the end queue it once.
+ */
+async function settleBatch(queues: QueueSet, queueName: string, batchId: string): Promise<void> {
+  await notifyIfFinished(queues, batchId);
+  const [, , , pendingKey, openKey] = keysOf(queues, queueName, batchId) as [string, string, string, string, string];
+  await commandOf(queues.connection)[closeCommand](pendingKey, openKey, batchId);
+}
+
+async function notifyIfFinished(queues: QueueSet, batchId: string): Promise<void> {
+  const url = await queues.connection.get(callbackKey(queues, batchId));
+  if (url === null) return;
+  const queueNames = await queues.connection.smembers(spanKey(queues, batchId));
+  const pending = await Promise.all(
+    queueNames.map((name) => queues.connection.scard(keysOf(queues, name, batchId)[3] as string)),
+  );
+  if (pending.some((n) => n > 0)) return;
+  const batch = await getBatch(queues, batchId, { deadLimit: deadInNotice });
+  if (!batch?.finished) return;
+  const { id, total, counts, dead, deadCursor } = batch;
+  await addCallback(queues, batchCallbackId(batchId), url, {
+    type: "batch.finished",
+    timestamp: new Date().toISOString(),
+    data: { id, total, counts, dead, deadCursor },
+  });
 }
 
 const emptyCounts = (): BatchView["counts"] =>
@@ -205,8 +297,9 @@ export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 5
       });
       changed += await setBatchStatuses(queues, queue.name, batchId, changes);
     } while (cursor !== "0");
-    // An open batch whose keys expired leaves nothing to check: close it.
-    if (!(await queues.connection.exists(jobsKey))) await queues.connection.srem(openKey as string, batchId);
+    // Nothing pending (all recorded, or the keys expired): finish what a writer that died may
+    // have left undone, and close it.
+    if ((await queues.connection.scard(pendingKey)) === 0) await settleBatch(queues, queue.name, batchId);
   }
   return changed;
 }

@@ -30,7 +30,25 @@ export const callbackEventSchema = z.object({
 });
 export type CallbackEvent = z.output<typeof callbackEventSchema>;
 
-export const callbackJobSchema = z.object({ url: z.url(), event: callbackEventSchema });
+const countSchema = z.number().int();
+/**
+ * What a bulk request's `callbackUrl` receives once every job of the batch is terminal: the
+ * counts and the first dead items, as `GET /v1/batches/{id}` shows them at that moment.
+ */
+export const batchEventSchema = z.object({
+  type: z.literal("batch.finished"),
+  timestamp: z.string(),
+  data: z.object({
+    id: z.string(),
+    total: countSchema,
+    counts: z.record(z.string(), countSchema),
+    dead: z.array(z.object({ id: z.string(), reason: z.string().nullable() })),
+    deadCursor: z.string().nullable(),
+  }),
+});
+export type BatchEvent = z.output<typeof batchEventSchema>;
+
+export const callbackJobSchema = z.object({ url: z.url(), event: z.union([callbackEventSchema, batchEventSchema]) });
 export type CallbackJob = z.output<typeof callbackJobSchema>;
 
 export type JobEnding =

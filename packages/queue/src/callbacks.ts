@@ -1,4 +1,4 @@
-import type { CallbackEvent, JobEnding } from "./callback-job.ts";
+import type { BatchEvent, CallbackEvent, JobEnding } from "./callback-job.ts";
 import type { JobData } from "./job-data.ts";
 import type { QueueSet } from "./queues.ts";
 
@@ -22,12 +22,25 @@ export async function queueCallback(queues: QueueSet, jobId: string, job: JobDat
       ...(job.metadata === undefined ? {} : { metadata: job.metadata }),
     },
   };
+  await addCallback(queues, `${jobId}-g${job.generation}`, job.callbackUrl, event);
+}
+
+/**
+ * Queues one notice under a deterministic id: BullMQ refuses a second job with the same id,
+ * so however many processes queue the same notice, it is sent once.
+ */
+export async function addCallback(
+  queues: QueueSet,
+  id: string,
+  url: string,
+  event: CallbackEvent | BatchEvent,
+): Promise<void> {
   const retentionSeconds = Math.ceil(queues.config.retention.deadLetterMs / 1000);
   await queues.callbacks.add(
     "callback",
-    { url: job.callbackUrl, event },
+    { url, event },
     {
-      jobId: `${jobId}-g${job.generation}`,
+      jobId: id,
       // By default about a day of tries: 1 s, 2 s, 4 s … (CALLBACK_MAX_ATTEMPTS, CALLBACK_BACKOFF_BASE_MS).
       attempts: queues.config.callbacks.maxAttempts,
       backoff: { type: "exponential", delay: queues.config.callbacks.backoffBaseMs },

@@ -8,7 +8,7 @@ import {
   secretInputFields,
 } from "@provisioner/provider-client";
 import type { Job, Queue } from "bullmq";
-import { setBatchStatuses } from "./batches.ts";
+import { setJobBatchStatus } from "./batches.ts";
 import { deadKindKeyOf, pruneDeathIndex, unindexDeath } from "./dead-index.ts";
 import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
 import { indexKeyOf, indexMemberOf } from "./job-index.ts";
@@ -305,25 +305,36 @@ export async function replayDeadLetter(
     throw new NotDeadError(`job ${id} is ${now}, not dead`);
   }
   await unindexDeath(queues, queue, id);
-  if (data.batchId !== undefined) await setBatchStatuses(queues, queue.name, data.batchId, [{ id, status: "queued" }]);
+  if (data.batchId !== undefined) await setJobBatchStatus(queues, queue.name, data.batchId, id, "queued");
   return { id, status: "queued" };
 }
 
 /**
  * Replays every dead letter that matches, a page of `chunk` at a time (each replayed job
  * leaves the failed set, so every page is read from the top); one that is no longer dead
- * when reached is skipped. `onProgress` hears the running totals after each page.
+ * when reached is skipped. `onProgress` hears the running totals after each page. With
+ * `limit`, it stops after that many entries and returns `nextCursor` to go on from (null
+ * once every matching entry was reached), so a caller can replay tens of thousands in
+ * calls of a bounded size and report progress between them.
  */
 export async function replayDeadLetters(
   queues: QueueSet,
   filter: DeadLetterFilter,
-  options: { chunk?: number; onProgress?: (progress: { replayed: number; skipped: number }) => void } = {},
-): Promise<{ replayed: string[]; skipped: string[] }> {
+  options: {
+    chunk?: number;
+    limit?: number | undefined;
+    cursor?: string | undefined;
+    onProgress?: (progress: { replayed: number; skipped: number }) => void;
+  } = {},
+): Promise<{ replayed: string[]; skipped: string[]; nextCursor: string | null }> {
   const replayed: string[] = [];
   const skipped: string[] = [];
-  let cursor: string | undefined;
+  const chunk = options.chunk ?? 100;
+  let cursor = options.cursor;
   for (;;) {
-    const page = await pageDeaths(queues, filter, cursor, options.chunk ?? 100);
+    const left = options.limit === undefined ? chunk : options.limit - replayed.length - skipped.length;
+    if (left <= 0) return { replayed, skipped, nextCursor: cursor ?? null };
+    const page = await pageDeaths(queues, filter, cursor, Math.min(chunk, left));
     if (page.length === 0) break;
     for (const { id, queue } of page) {
       try {
@@ -341,7 +352,7 @@ export async function replayDeadLetters(
     cursor = encodeCursor(last.diedAt, last.id);
     options.onProgress?.({ replayed: replayed.length, skipped: skipped.length });
   }
-  return { replayed, skipped };
+  return { replayed, skipped, nextCursor: null };
 }
 
 /** Discards a dead job for good: BullMQ removes the failed job, and nothing else holds it. */
@@ -351,7 +362,7 @@ export async function discardDeadLetter(queues: QueueSet, id: string): Promise<b
   await dead.job.remove();
   await unindexDeath(queues, dead.queue, id);
   const { batchId } = readJobData(dead.job).data;
-  if (batchId !== undefined) await setBatchStatuses(queues, dead.queue.name, batchId, [{ id, status: "expired" }]);
+  if (batchId !== undefined) await setJobBatchStatus(queues, dead.queue.name, batchId, id, "expired");
   return true;
 }
 

@@ -15,11 +15,13 @@ export {
 } from "@provisioner/api-contract";
 export {
   type BatchStatus,
+  batchCallbackId,
   getBatch,
   reconcileBatches,
   recordBatch,
   recountBatch,
   setBatchStatuses,
+  setJobBatchStatus,
 } from "./batches.ts";
 export { callbackUrlProblem, isPrivateAddress } from "./callback-address.ts";
 export {
@@ -30,6 +32,8 @@ export {
   shownUrl,
 } from "./callback-deliveries.ts";
 export {
+  type BatchEvent,
+  batchEventSchema,
   type CallbackEvent,
   type CallbackJob,
   callbackEventSchema,

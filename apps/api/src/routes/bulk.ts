@@ -11,7 +11,7 @@ import {
 import { getBatch, type QueueSet, recordBatch, type SubmitRequest, submitJobs } from "@provisioner/queue";
 import { createRouter, validationError } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
-import { keyReused, toSubmitRequest } from "../queue-request.ts";
+import { checkCallbackUrl, keyReused, toSubmitRequest } from "../queue-request.ts";
 import { guardedErrors, idParamSchema, json, scoped } from "./common.ts";
 
 type Rejection = BulkResponse["rejected"][number];
@@ -75,7 +75,9 @@ export function bulkRoutes(queues: QueueSet) {
   return createRouter()
     .openapi(bulkRoute, async (c) => {
       const batchId = randomUUID();
-      const { rejected, valid } = triage(c.req.valid("json").jobs, queues.config, batchId);
+      const body = c.req.valid("json");
+      checkCallbackUrl(queues.config, body.callbackUrl);
+      const { rejected, valid } = triage(body.jobs, queues.config, batchId);
       // One submitJobs call: one addBulk per provider queue and one read-back, whatever the count.
       const outcomes =
         valid.length > 0
@@ -96,7 +98,8 @@ export function bulkRoutes(queues: QueueSet) {
       await recordBatch(
         queues,
         batchId,
-        jobs.map((job) => ({ id: job.id, status: job.status })),
+        jobs.map((job) => ({ id: job.id, status: job.status, repeat: job.deduplicated })),
+        body.callbackUrl,
       );
       rejected.sort((a, b) => a.index - b.index);
       const deduplicated = jobs.filter((job) => job.deduplicated).length;

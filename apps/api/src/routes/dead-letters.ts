@@ -115,9 +115,11 @@ export function deadLetterRoutes(queues: QueueSet) {
       }
     })
     .openapi(replayManyRoute, async (c) => {
-      const { provider, kind } = c.req.valid("json");
-      const { replayed, skipped } = await replayDeadLetters(queues, { provider, kind });
-      return c.json({ replayed: replayed.length, ids: replayed, skipped }, 202);
+      const { provider, kind, limit, cursor } = c.req.valid("json");
+      const { replayed, skipped, nextCursor } = await replayDeadLetters(queues, { provider, kind }, { limit, cursor });
+      // Without `limit` the answer is the one it always was: every match, no cursor.
+      const answer = { replayed: replayed.length, ids: replayed, skipped };
+      return c.json(limit === undefined ? answer : { ...answer, nextCursor }, 202);
     })
     .openapi(discardRoute, async (c) => {
       const { id } = c.req.valid("param");

@@ -120,6 +120,8 @@ export function formatDeadLetter(entry: DeadLetterView): string {
 }
 
 const replayPath = ["dlq", "replay"] as const;
+/** Dead letters replayed per call to the API. */
+const replayChunk = 500;
 export const dlqReplayCommand: Command = {
   path: replayPath,
   summary: "queue dead letters again: one ID, --all, or by --provider/--kind",
@@ -165,14 +167,28 @@ ${filterHelp}
     if (values.all && (provider || kind))
       throw new UsageError("--all replays everything; drop --provider/--kind", hint);
     return async ({ io, client }) => {
-      const result = await client.replayDeadLetters(values.all ? { all: true } : { provider, kind });
-      println(io.stdout, `queued ${result.replayed} dead letter(s) again`);
-      for (const replayed of result.ids) println(io.stdout, `  ${replayed}`);
-      if (result.skipped.length > 0) {
-        println(
-          io.stdout,
-          `skipped ${result.skipped.length} whose job is no longer dead: ${result.skipped.join(", ")}`,
-        );
+      const filter = values.all ? { all: true } : { provider, kind };
+      // In calls of `replayChunk`, each going on from the last one's cursor: every call stays
+      // short whatever the backlog, and the progress shows between them.
+      let replayed = 0;
+      const skipped: string[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const result = await client.replayDeadLetters({
+          ...filter,
+          limit: replayChunk,
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        replayed += result.replayed;
+        skipped.push(...result.skipped);
+        for (const id of result.ids) println(io.stdout, `  ${id}`);
+        if (!result.nextCursor) break;
+        cursor = result.nextCursor;
+        println(io.stderr, `replayed ${replayed}, skipped ${skipped.length} so far`);
+      }
+      println(io.stdout, `queued ${replayed} dead letter(s) again`);
+      if (skipped.length > 0) {
+        println(io.stdout, `skipped ${skipped.length} whose job is no longer dead: ${skipped.join(", ")}`);
       }
       return exitCodes.ok;
     };
