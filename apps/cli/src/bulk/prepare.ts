@@ -2,7 +2,7 @@ import type { JobRequestBody } from "@provisioner/api-contract";
 import type { ProviderName } from "@provisioner/provider-client";
 import { UsageError } from "../errors.ts";
 import { idempotencyKeyFor } from "./keys.ts";
-import type { Row } from "./rows.ts";
+import { type Row, readRowFile } from "./rows.ts";
 import { MissingValueError, placeholdersOf, renderTemplate, rowValue } from "./template.ts";
 
 export interface BulkPlan {
@@ -50,6 +50,13 @@ export function prepareRow({ row, values }: Row, plan: BulkPlan): PreparedRow | 
   } catch (error) {
     if (!(error instanceof MissingValueError)) throw error;
     return { row, code: "MISSING_VALUE", message: error.message, field: error.field };
+  }
+}
+
+/** Streams a file's rows, each prepared or rejected, after checking a CSV's header against the plan. */
+export async function* prepareFile(path: string, plan: BulkPlan): AsyncGenerator<PreparedRow | RowRejection> {
+  for await (const row of readRowFile(path, { onHeader: (columns) => checkColumns(columns, plan) })) {
+    yield prepareRow(row, plan);
   }
 }
 

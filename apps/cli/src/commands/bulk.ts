@@ -1,8 +1,8 @@
 import { providerNames } from "@provisioner/provider-client";
 import { summarizeRun } from "../bulk/outcomes.ts";
-import { type BulkPlan, checkColumns, type PreparedRow, prepareRow, type RowRejection } from "../bulk/prepare.ts";
+import { type BulkPlan, prepareFile } from "../bulk/prepare.ts";
 import { createProgressReporter } from "../bulk/progress.ts";
-import { checkReadable, formatOf, readRowFile } from "../bulk/rows.ts";
+import { checkReadable, formatOf } from "../bulk/rows.ts";
 import { BulkState } from "../bulk/state.ts";
 import { chunkRows, submitChunks } from "../bulk/submit.ts";
 import { exitCodeOfSummary, formatRejected, formatSubmission, formatSummary } from "../bulk/summary.ts";
@@ -79,12 +79,6 @@ export const bulkCommand: Command = {
   },
 };
 
-async function* preparedRows(file: string, plan: BulkPlan): AsyncGenerator<PreparedRow | RowRejection> {
-  for await (const row of readRowFile(file, { onHeader: (columns) => checkColumns(columns, plan) })) {
-    yield prepareRow(row, plan);
-  }
-}
-
 async function run(
   { io, client, signal }: Context,
   { file, plan, wait }: { file: string; plan: BulkPlan; wait: boolean },
@@ -97,7 +91,7 @@ async function run(
     );
   }
   try {
-    await submitChunks(client, chunkRows(preparedRows(file, plan)), state, {
+    await submitChunks(client, chunkRows(prepareFile(file, plan)), state, {
       onChunk: ({ rows }) => println(io.stderr, `submitted ${rows} rows`),
     });
   } catch (error) {
