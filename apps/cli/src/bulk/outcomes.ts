@@ -36,7 +36,7 @@ async function deadIdsOf(client: ApiClient, batchId: string): Promise<Set<string
 
 /**
  * Every row's outcome, chunk by chunk from the state file, so memory holds one chunk. The
- * batch's counts and dead pages settle most rows; a job is read (16 at a time) only where the
+ * batch's counts and dead pages (read only when it has dead jobs) settle most rows; a job is read (16 at a time) only where the
  * batch cannot tell: a dead row's error, and created vs. already at the provider for a row
  * this run queued (the batch counts statuses, not outcomes). A row the API already had, in
  * a batch whose jobs all succeeded or died, is not read at all.
@@ -60,8 +60,8 @@ async function chunkOutcomes(
   concurrency: number,
 ): Promise<RowOutcome[]> {
   if (!chunk.batchId) return [];
-  const dead = await deadIdsOf(client, chunk.batchId);
   const batch = state.finished.get(chunk.batchId);
+  const dead = batch?.counts.dead === 0 ? new Set<string>() : await deadIdsOf(client, chunk.batchId);
   const settled = batch !== undefined && batch.counts.succeeded + batch.counts.dead === batch.total;
   const repeats = new Set(chunk.deduplicated);
   const rows = chunk.ids.map((id, i) => ({ row: chunk.rows[i] as number, id, deduplicated: repeats.has(i) }));
