@@ -99,22 +99,26 @@ export async function submitChunks(
     progress.rows += chunk.rows.length + chunk.rejected.length;
     onChunk?.(progress);
   };
-  for await (const chunk of chunks) {
-    const digest = digestOf(chunk);
-    if (state.accepted(chunk.index, digest)) {
-      progress.skipped += 1;
-      progress.rows += chunk.rows.length + chunk.rejected.length;
-      continue;
+  try {
+    for await (const chunk of chunks) {
+      const digest = digestOf(chunk);
+      if (state.accepted(chunk.index, digest)) {
+        progress.skipped += 1;
+        progress.rows += chunk.rows.length + chunk.rejected.length;
+        continue;
+      }
+      const request = send(chunk, digest).catch((error: unknown) => {
+        failure ??= { error };
+      });
+      pending.add(request);
+      void request.finally(() => pending.delete(request));
+      if (pending.size >= inFlight) await Promise.race(pending);
+      if (failure) break;
     }
-    const request = send(chunk, digest).catch((error: unknown) => {
-      failure ??= { error };
-    });
-    pending.add(request);
-    void request.finally(() => pending.delete(request));
-    if (pending.size >= inFlight) await Promise.race(pending);
-    if (failure) break;
+  } finally {
+    // Also when the file turns out malformed halfway: the requests in flight are recorded first.
+    await Promise.all(pending);
   }
-  await Promise.all(pending);
   if (failure) throw failure.error;
   return { sent: progress.sent, skipped: progress.skipped };
 }

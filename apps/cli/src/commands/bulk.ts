@@ -31,7 +31,8 @@ Options:
                      as it is). @PATH reads it from a file. (required)
   --key-column COL   take each job's idempotency key from this column (default: a
                      hash of provider, account and the row's input, secrets left out)
-  --no-wait          queue, print the batch ids and stop
+  --no-wait          queue, print the batch ids and stop (the state file stays: running
+                     the same file again waits for those batches)
   -h, --help         this help
 
 The file is streamed (memory stays flat whatever its size) and sent in requests of up to
@@ -95,7 +96,7 @@ async function run(
       onChunk: ({ rows }) => println(io.stderr, `submitted ${rows} rows`),
     });
   } catch (error) {
-    if (state.resumed || state.chunks.size > 0)
+    if (state.chunks.size > 0)
       println(io.stderr, `run the same file again to send the rest; accepted requests are kept in ${state.path}`);
     throw error;
   }
