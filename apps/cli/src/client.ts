@@ -36,6 +36,11 @@ export interface ApiClientOptions {
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
+type BatchQuery = {
+  deadCursor?: string | undefined;
+  deadLimit?: number | undefined;
+};
+
 interface Call<T> {
   method: "GET" | "POST" | "DELETE";
   path: string;
@@ -100,8 +105,14 @@ export function createApiClient({ url, token, timeoutMs = 30_000, retry = {}, si
     /** Every item carries its own idempotency key, so a resend after a lost answer queues nothing twice. */
     submitBulk: (jobs: readonly BulkItem[]): Promise<BulkResponse> =>
       send({ method: "POST", path: "/v1/jobs/bulk", body: { jobs }, schema: bulkAnswer, repeatable: true }),
-    getBatch: (batchId: string): Promise<BatchView> =>
-      send({ method: "GET", path: `/v1/batches/${id(batchId)}`, schema: batchAnswer, repeatable: true }),
+    /** Counts and one page of the dead items (`deadCursor` for the next). */
+    getBatch: (batchId: string, page: BatchQuery = {}): Promise<BatchView> =>
+      send({
+        method: "GET",
+        path: `/v1/batches/${id(batchId)}${queryString(page)}`,
+        schema: batchAnswer,
+        repeatable: true,
+      }),
     getJob: (jobId: string): Promise<JobView> =>
       send({ method: "GET", path: `/v1/jobs/${id(jobId)}`, schema: jobAnswer, repeatable: true }),
     listDeadLetters: (query: ListDeadLettersQuery = {}): Promise<DeadLetterList> =>

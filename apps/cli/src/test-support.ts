@@ -1,6 +1,6 @@
 // A real stack in the test process (sandbox, Redis queues, workers, the API over HTTP) and
 // a way to run the CLI against it as its own process.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -33,6 +33,8 @@ export interface Stack {
   dir: string;
   /** Every output of every `cli()` call so far, for the token scan. */
   outputs: string[];
+  /** Every request the API received: `METHOD /path?query`. */
+  requests: string[];
   setFaults(rules: FaultRule[]): void;
   /** Runs `node src/main.ts …args` with the stack's URL and token (override with `env`). */
   cli(
@@ -42,6 +44,8 @@ export interface Stack {
       stdin?: string;
       /** Sends SIGINT (Ctrl-C) once stderr matches this. */
       interruptWhen?: RegExp;
+      /** Hands over the process, e.g. to kill it when the test decides. */
+      onSpawn?: (child: ChildProcess) => void;
     },
   ): Promise<CliResult>;
   close(): Promise<void>;
@@ -79,20 +83,27 @@ export async function startStack(): Promise<Stack> {
     logger: createApiLogger({ level: "silent" }),
   });
   let server: Server | undefined;
+  const requests: string[] = [];
   const address = await new Promise<AddressInfo>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, resolve) as Server;
+    const fetch = (request: Request) => {
+      const url = new URL(request.url);
+      requests.push(`${request.method} ${url.pathname}${url.search}`);
+      return app.fetch(request);
+    };
+    server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, resolve) as Server;
   });
   const url = `http://127.0.0.1:${address.port}`;
   const outputs: string[] = [];
 
   return {
+    requests,
     url,
     token,
     sandbox,
     dir,
     outputs,
     setFaults: (rules) => sandbox.state.setFaults(rules),
-    cli(args, { env = {}, stdin, interruptWhen } = {}) {
+    cli(args, { env = {}, stdin, interruptWhen, onSpawn } = {}) {
       const child = spawn(process.execPath, [mainPath, ...args], {
         env: { PATH: process.env.PATH, PROVISIONER_API_URL: url, PROVISIONER_TOKEN: token, ...env },
         stdio: ["pipe", "pipe", "pipe"],
@@ -111,6 +122,7 @@ export async function startStack(): Promise<Stack> {
         }
       });
       child.stdin.end(stdin ?? "");
+      onSpawn?.(child);
       return new Promise((resolve, reject) => {
         child.once("error", reject);
         child.once("close", (code) => {

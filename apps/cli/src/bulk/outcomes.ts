@@ -3,7 +3,15 @@ import type { AttemptError } from "../answers.ts";
 import type { ApiClient } from "../client.ts";
 import { ApiError } from "../errors.ts";
 import { mapConcurrent } from "../pool.ts";
-import type { QueuedRow } from "./submit.ts";
+import type { BulkState, ChunkRecord } from "./state.ts";
+import { type BulkSummary, emptySummary, summarize } from "./summary.ts";
+
+export interface QueuedRow {
+  row: number;
+  id: string;
+  /** The API already had a job for this key (an earlier run): nothing new was queued. */
+  deduplicated: boolean;
+}
 
 export interface RowOutcome extends QueuedRow {
   /** `expired`: the job is past its retention and the API no longer knows it. */
@@ -14,17 +22,53 @@ export interface RowOutcome extends QueuedRow {
   lastError: AttemptError | undefined;
 }
 
+/** A batch's dead job ids, paged with `deadCursor` (at most its own size). */
+async function deadIdsOf(client: ApiClient, batchId: string): Promise<Set<string>> {
+  const dead = new Set<string>();
+  let deadCursor: string | undefined;
+  do {
+    const page = await client.getBatch(batchId, { deadCursor, deadLimit: 200 });
+    for (const item of page.dead) dead.add(item.id);
+    deadCursor = page.deadCursor ?? undefined;
+  } while (deadCursor);
+  return dead;
+}
+
 /**
- * Reads each job once (rows with the same key share one), at most `concurrency` at a time:
- * the batch endpoint counts statuses, but only the job knows created from deduplicated.
+ * Every row's outcome, chunk by chunk from the state file, so memory holds one chunk. The
+ * batch's counts and dead pages (read only when it has dead jobs) settle most rows; a job is read (16 at a time) only where the
+ * batch cannot tell: a dead row's error, and created vs. already at the provider for a row
+ * this run queued (the batch counts statuses, not outcomes). A row the API already had, in
+ * a batch whose jobs all succeeded or died, is not read at all.
  */
-export async function fetchOutcomes(
+export async function summarizeRun(
   client: ApiClient,
-  queued: readonly QueuedRow[],
+  state: BulkState,
   { concurrency = 16 } = {},
+): Promise<BulkSummary> {
+  const summary = emptySummary();
+  for await (const chunk of state.chunkRecords()) {
+    summarize(await chunkOutcomes(client, state, chunk, concurrency), chunk.rejected, summary);
+  }
+  return summary;
+}
+
+async function chunkOutcomes(
+  client: ApiClient,
+  state: BulkState,
+  chunk: ChunkRecord,
+  concurrency: number,
 ): Promise<RowOutcome[]> {
-  const ids = [...new Set(queued.map((row) => row.id))];
-  const views = await mapConcurrent(ids, concurrency, async (id) => {
+  if (!chunk.batchId) return [];
+  const batch = state.finished.get(chunk.batchId);
+  const dead = batch?.counts.dead === 0 ? new Set<string>() : await deadIdsOf(client, chunk.batchId);
+  const settled = batch !== undefined && batch.counts.succeeded + batch.counts.dead === batch.total;
+  const repeats = new Set(chunk.deduplicated);
+  const rows = chunk.ids.map((id, i) => ({ row: chunk.rows[i] as number, id, deduplicated: repeats.has(i) }));
+  const toRead = [
+    ...new Set(rows.filter((row) => dead.has(row.id) || !(row.deduplicated && settled)).map((r) => r.id)),
+  ];
+  const views = await mapConcurrent(toRead, concurrency, async (id) => {
     try {
       return await client.getJob(id);
     } catch (error) {
@@ -32,8 +76,9 @@ export async function fetchOutcomes(
       throw error;
     }
   });
-  const byId = new Map(ids.map((id, i) => [id, views[i]]));
-  return queued.map((row) => {
+  const byId = new Map(toRead.map((id, i) => [id, views[i]]));
+  return rows.map((row): RowOutcome => {
+    if (!byId.has(row.id)) return { ...row, status: "succeeded", outcome: undefined, lastError: undefined };
     const view = byId.get(row.id);
     return {
       ...row,

@@ -2,7 +2,7 @@ import type { JobRequestBody } from "@provisioner/api-contract";
 import type { ProviderName } from "@provisioner/provider-client";
 import { UsageError } from "../errors.ts";
 import { idempotencyKeyFor } from "./keys.ts";
-import type { RowFile } from "./rows.ts";
+import { type Row, readRowFile } from "./rows.ts";
 import { MissingValueError, placeholdersOf, renderTemplate, rowValue } from "./template.ts";
 
 export interface BulkPlan {
@@ -37,30 +37,31 @@ export interface RowRejection {
   field?: string | undefined;
 }
 
-/** Renders every row into a job request with its key; rows that cannot be rendered are rejected here. */
-export function prepareRows(file: RowFile, plan: BulkPlan): { prepared: PreparedRow[]; rejected: RowRejection[] } {
-  if (file.columns) checkColumns(file.columns, plan);
-  const prepared: PreparedRow[] = [];
-  const rejected: RowRejection[] = [];
-  for (const { row, values } of file.rows) {
-    try {
-      const input = renderTemplate(plan.template, values) as Record<string, unknown>;
-      const idempotencyKey = plan.keyColumn
-        ? keyFromColumn(values, plan.keyColumn)
-        : idempotencyKeyFor(plan.provider, plan.account ?? "default", input);
-      const item: BulkItem = { provider: plan.provider, input, idempotencyKey };
-      if (plan.account !== undefined) item.account = plan.account;
-      prepared.push({ row, item });
-    } catch (error) {
-      if (!(error instanceof MissingValueError)) throw error;
-      rejected.push({ row, code: "MISSING_VALUE", message: error.message, field: error.field });
-    }
+/** Renders a row into a job request with its key, or rejects it here when it cannot be rendered. */
+export function prepareRow({ row, values }: Row, plan: BulkPlan): PreparedRow | RowRejection {
+  try {
+    const input = renderTemplate(plan.template, values) as Record<string, unknown>;
+    const idempotencyKey = plan.keyColumn
+      ? keyFromColumn(values, plan.keyColumn)
+      : idempotencyKeyFor(plan.provider, plan.account ?? "default", input);
+    const item: BulkItem = { provider: plan.provider, input, idempotencyKey };
+    if (plan.account !== undefined) item.account = plan.account;
+    return { row, item };
+  } catch (error) {
+    if (!(error instanceof MissingValueError)) throw error;
+    return { row, code: "MISSING_VALUE", message: error.message, field: error.field };
   }
-  return { prepared, rejected };
+}
+
+/** Streams a file's rows, each prepared or rejected, after checking a CSV's header against the plan. */
+export async function* prepareFile(path: string, plan: BulkPlan): AsyncGenerator<PreparedRow | RowRejection> {
+  for await (const row of readRowFile(path, { onHeader: (columns) => checkColumns(columns, plan) })) {
+    yield prepareRow(row, plan);
+  }
 }
 
 // Every CSV row has every column, so a placeholder the header lacks would fail every row: say it once.
-function checkColumns(columns: string[], plan: BulkPlan): void {
+export function checkColumns(columns: string[], plan: BulkPlan): void {
   const known = new Set(columns);
   const missing = placeholdersOf(plan.template).filter((column) => !known.has(column));
   if (plan.keyColumn !== undefined && !known.has(plan.keyColumn)) missing.push(plan.keyColumn);

@@ -2,7 +2,7 @@ import { exitCodes } from "../errors.ts";
 import { formatAttemptError, pairs } from "../format.ts";
 import type { RowOutcome } from "./outcomes.ts";
 import type { RowRejection } from "./prepare.ts";
-import type { Submission } from "./submit.ts";
+import type { BulkState } from "./state.ts";
 
 export interface BulkSummary {
   created: number;
@@ -16,17 +16,23 @@ export interface BulkSummary {
   unknown: RowOutcome[];
 }
 
-/** Every row lands in exactly one bucket. */
-export function summarize(outcomes: readonly RowOutcome[], rejected: readonly RowRejection[]): BulkSummary {
-  const summary: BulkSummary = {
-    created: 0,
-    alreadyQueued: 0,
-    alreadyAtProvider: 0,
-    dead: [],
-    rejected: [...rejected].sort((a, b) => a.row - b.row),
-    unknown: [],
-  };
-  for (const row of [...outcomes].sort((a, b) => a.row - b.row)) {
+export const emptySummary = (): BulkSummary => ({
+  created: 0,
+  alreadyQueued: 0,
+  alreadyAtProvider: 0,
+  dead: [],
+  rejected: [],
+  unknown: [],
+});
+
+/** Every row lands in exactly one bucket; adds to `summary` (a run is summarized a chunk at a time). */
+export function summarize(
+  outcomes: readonly RowOutcome[],
+  rejected: readonly RowRejection[],
+  summary: BulkSummary = emptySummary(),
+): BulkSummary {
+  summary.rejected.push(...rejected);
+  for (const row of outcomes) {
     if (row.status === "dead") summary.dead.push(row);
     else if (row.status !== "succeeded") summary.unknown.push(row);
     else if (row.deduplicated) summary.alreadyQueued += 1;
@@ -52,6 +58,8 @@ export function formatRejected(rejected: readonly RowRejection[]): string[] {
   ];
 }
 
+const byRow = (a: { row: number }, b: { row: number }) => a.row - b.row;
+
 export function formatSummary(summary: BulkSummary): string {
   const deduplicated = summary.alreadyQueued + summary.alreadyAtProvider;
   const lines = [
@@ -68,28 +76,35 @@ export function formatSummary(summary: BulkSummary): string {
   ];
   if (summary.dead.length > 0) {
     lines.push("", "dead rows (see `provisioner dlq show ID`, replay with `provisioner dlq replay ID`):");
-    for (const row of summary.dead) {
+    for (const row of [...summary.dead].sort(byRow)) {
       lines.push(
         `  row ${row.row}: ${row.id}: ${row.lastError ? formatAttemptError(row.lastError) : "no error recorded"}`,
       );
     }
   }
-  lines.push(...formatRejected(summary.rejected));
+  lines.push(...formatRejected([...summary.rejected].sort(byRow)));
   return lines.join("\n");
 }
 
-/** `--no-wait`: what was handed to the API. */
-export function formatSubmission(submission: Submission): string {
-  const deduplicated = submission.queued.filter((row) => row.deduplicated).length;
+/** `--no-wait`: what was handed to the API, in this run and any earlier one it resumed. */
+export function formatSubmission(state: BulkState): string {
+  const chunks = [...state.chunks].sort(([a], [b]) => a - b).map(([, chunk]) => chunk);
+  const sum = (of: (chunk: (typeof chunks)[number]) => number) => chunks.reduce((n, chunk) => n + of(chunk), 0);
+  const deduplicated = sum((chunk) => chunk.deduplicated);
+  const rejected = chunks.flatMap((chunk) => chunk.rejected).sort(byRow);
   return [
     pairs([
-      ["queued", submission.queued.length - deduplicated],
+      ["queued", sum((chunk) => chunk.jobs) - deduplicated],
       ["deduplicated", deduplicated],
-      ["rejected", submission.rejected.length],
+      ["rejected", rejected.length],
     ]),
-    ...(submission.batches.length > 0
-      ? ["", "batches (GET /v1/batches/ID):", ...submission.batches.map((b) => `  ${b.id} (${b.jobs} jobs)`)]
+    ...(chunks.some((chunk) => chunk.batchId)
+      ? [
+          "",
+          "batches (GET /v1/batches/ID):",
+          ...chunks.flatMap((chunk) => (chunk.batchId ? [`  ${chunk.batchId} (${chunk.jobs} jobs)`] : [])),
+        ]
       : []),
-    ...formatRejected([...submission.rejected].sort((a, b) => a.row - b.row)),
+    ...formatRejected(rejected),
   ].join("\n");
 }

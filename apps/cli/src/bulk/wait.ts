@@ -20,12 +20,16 @@ export interface WaitOptions {
   minPollMs?: number;
   /** Longest pause between polls. Default 2 s. */
   maxPollMs?: number;
+  /** Batches already seen finished (an earlier run): never asked again. */
+  finished?: ReadonlyMap<string, BatchCounts>;
+  /** Called once per batch, when it is first seen finished. */
+  onFinished?: (batch: BatchView) => void;
 }
 
-const isFinished = (batch: BatchView) =>
-  batch.counts.succeeded + batch.counts.dead + batch.counts.expired === batch.total;
+/** What the wait needs of a batch: its total and counts. */
+export type BatchCounts = Pick<BatchView, "total" | "counts">;
 
-export function sumBatches(batches: readonly BatchView[]): BatchProgress {
+export function sumBatches(batches: Iterable<BatchCounts>): BatchProgress {
   const counts: StatusCounts = { queued: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, expired: 0 };
   let total = 0;
   for (const batch of batches) {
@@ -36,28 +40,39 @@ export function sumBatches(batches: readonly BatchView[]): BatchProgress {
 }
 
 /**
- * Polls `GET /v1/batches/{id}` until every job of every batch has ended. A finished batch
- * is not asked again (counting a batch costs the API a look at each of its jobs), and the
- * pause grows while nothing moves, so a long wait is cheap.
+ * Polls `GET /v1/batches/{id}` (counts the API keeps, one cheap call per batch) until every
+ * batch is `finished`. A finished batch is not asked again, and the pause grows while nothing
+ * moves, so a long wait is cheap.
  */
 export async function waitForBatches(
   client: ApiClient,
   batchIds: readonly string[],
-  { onProgress, signal, minPollMs = 200, maxPollMs = 2_000 }: WaitOptions = {},
+  { onProgress, signal, minPollMs = 200, maxPollMs = 2_000, finished, onFinished }: WaitOptions = {},
 ): Promise<BatchProgress> {
-  const latest = new Map<string, BatchView>();
+  const latest = new Map<string, BatchCounts>();
+  const done = new Set<string>();
+  for (const id of batchIds) {
+    const known = finished?.get(id);
+    if (known) {
+      latest.set(id, known);
+      done.add(id);
+    }
+  }
   let pause = minPollMs;
   let previousDone = -1;
   for (;;) {
-    const open = batchIds.filter((id) => {
-      const batch = latest.get(id);
-      return !batch || !isFinished(batch);
-    });
-    const views = await mapConcurrent(open, 4, (id) => client.getBatch(id));
-    for (const view of views) latest.set(view.id, view);
-    const progress = sumBatches([...latest.values()]);
+    const open = batchIds.filter((id) => !done.has(id));
+    const views = await mapConcurrent(open, 4, (id) => client.getBatch(id, { deadLimit: 1 }));
+    for (const view of views) {
+      latest.set(view.id, view);
+      if (view.finished) {
+        done.add(view.id);
+        onFinished?.(view);
+      }
+    }
+    const progress = sumBatches(latest.values());
     onProgress?.(progress);
-    if (progress.done === progress.total && latest.size === batchIds.length) return progress;
+    if (done.size === batchIds.length) return progress;
     pause = progress.done === previousDone ? Math.min(maxPollMs, Math.round(pause * 1.5)) : minPollMs;
     previousDone = progress.done;
     await sleep(pause, signal);

@@ -1,10 +1,11 @@
 import { providerNames } from "@provisioner/provider-client";
-import { fetchOutcomes } from "../bulk/outcomes.ts";
-import { type BulkPlan, type PreparedRow, prepareRows, type RowRejection } from "../bulk/prepare.ts";
+import { summarizeRun } from "../bulk/outcomes.ts";
+import { type BulkPlan, prepareFile } from "../bulk/prepare.ts";
 import { createProgressReporter } from "../bulk/progress.ts";
-import { readRowFile } from "../bulk/rows.ts";
-import { type Submission, submitRows } from "../bulk/submit.ts";
-import { exitCodeOfSummary, formatRejected, formatSubmission, formatSummary, summarize } from "../bulk/summary.ts";
+import { checkReadable, formatOf } from "../bulk/rows.ts";
+import { BulkState } from "../bulk/state.ts";
+import { chunkRows, submitChunks } from "../bulk/submit.ts";
+import { exitCodeOfSummary, formatRejected, formatSubmission, formatSummary } from "../bulk/summary.ts";
 import { parseTemplate } from "../bulk/template.ts";
 import { waitForBatches } from "../bulk/wait.ts";
 import { exitCodes, UsageError } from "../errors.ts";
@@ -30,11 +31,16 @@ Options:
                      as it is). @PATH reads it from a file. (required)
   --key-column COL   take each job's idempotency key from this column (default: a
                      hash of provider, account and the row's input, secrets left out)
-  --no-wait          queue, print the batch ids and stop
+  --no-wait          queue, print the batch ids and stop (the state file stays: running
+                     the same file again waits for those batches)
   -h, --help         this help
 
-Running the same file again queues nothing new: each row's key is the same, and the
-API answers with the job it already has.
+The file is streamed (memory stays flat whatever its size) and sent in requests of up to
+1,000 rows, two in flight. FILE.bulk-state.jsonl records each accepted request and each
+finished batch: running the same file again after an interruption (Ctrl-C, a kill, a
+network failure) sends only what was not accepted and waits only on batches not yet seen
+finished. It is removed once the summary is printed. Even without it nothing is queued
+twice: each row's key is the same, and the API answers with the job it already has.
 
 Exit status: 0 when every row succeeded (or, with --no-wait, was queued); 1 when a row
 was rejected or died, or the API failed; 2 when the command or the file is wrong.
@@ -68,64 +74,68 @@ export const bulkCommand: Command = {
       template: parseTemplate(values.template),
       keyColumn: values["key-column"],
     };
-    const rows = readRowFile(file);
-    const { prepared, rejected } = prepareRows(rows, plan);
-    return (context) => run(context, { prepared, rejected, wait: !values["no-wait"] });
+    formatOf(file);
+    checkReadable(file);
+    return (context) => run(context, { file, plan, wait: !values["no-wait"] });
   },
 };
 
 async function run(
   { io, client, signal }: Context,
-  { prepared, rejected, wait }: { prepared: PreparedRow[]; rejected: RowRejection[]; wait: boolean },
+  { file, plan, wait }: { file: string; plan: BulkPlan; wait: boolean },
 ): Promise<number> {
-  if (prepared.length === 0) {
+  const state = await BulkState.open(file, plan);
+  if (state.resumed) {
+    println(
+      io.stderr,
+      `resuming: ${state.chunks.size} request(s) were accepted by an earlier run of this file (${state.path})`,
+    );
+  }
+  try {
+    await submitChunks(client, chunkRows(prepareFile(file, plan)), state, {
+      onChunk: ({ rows }) => println(io.stderr, `submitted ${rows} rows`),
+    });
+  } catch (error) {
+    if (state.chunks.size > 0)
+      println(io.stderr, `run the same file again to send the rest; accepted requests are kept in ${state.path}`);
+    throw error;
+  }
+  const batchIds = state.batchIds();
+  if (batchIds.length === 0) {
+    const rejected = [...state.chunks.values()].flatMap((chunk) => chunk.rejected).sort((a, b) => a.row - b.row);
+    state.remove();
     println(io.stdout, ["no row could be queued", ...formatRejected(rejected)].join("\n"));
     return exitCodes.failed;
   }
-  let sent = 0;
-  let submitted: Submission;
+  if (!wait) {
+    println(io.stdout, formatSubmission(state));
+    const rejected = [...state.chunks.values()].some((chunk) => chunk.rejected.length > 0);
+    return rejected ? exitCodes.failed : exitCodes.ok;
+  }
+  const jobs = [...state.chunks.values()].reduce((n, chunk) => n + chunk.jobs, 0);
+  println(
+    io.stderr,
+    `queued ${jobs} rows in ${batchIds.length} batch(es); waiting for every job to end (Ctrl-C stops waiting, not the jobs)`,
+  );
+  const reporter = createProgressReporter(io);
   try {
-    submitted = await submitRows(client, prepared, {
-      onChunk: (done, total) => {
-        sent = done;
-        if (total > 1000) println(io.stderr, `submitted ${done}/${total} rows`);
-      },
+    await waitForBatches(client, batchIds, {
+      onProgress: (progress) => reporter.update(progress),
+      signal,
+      finished: state.finished,
+      onFinished: (batch) => state.recordFinished({ batchId: batch.id, total: batch.total, counts: batch.counts }),
     });
   } catch (error) {
-    // Earlier chunks are in; their keys make a re-run skip them rather than queue them twice.
-    if (sent > 0)
-      println(
-        io.stderr,
-        `${sent} of ${prepared.length} rows were queued before this; run the same file again to queue the rest`,
-      );
-    throw error;
-  }
-  const submission: Submission = { ...submitted, rejected: [...rejected, ...submitted.rejected] };
-
-  if (!wait) {
-    println(io.stdout, formatSubmission(submission));
-    return submission.rejected.length > 0 ? exitCodes.failed : exitCodes.ok;
-  }
-  if (submission.batches.length > 0) {
-    println(
-      io.stderr,
-      `queued ${submission.queued.length} rows in ${submission.batches.length} batch(es); waiting for every job to end (Ctrl-C stops waiting, not the jobs)`,
-    );
-    const reporter = createProgressReporter(io);
-    const ids = submission.batches.map((batch) => batch.id);
-    try {
-      await waitForBatches(client, ids, { onProgress: (progress) => reporter.update(progress), signal });
-    } catch (error) {
-      reporter.stop();
-      if (!signal.aborted) throw error;
-      println(io.stderr, "stopped waiting; the jobs go on. Follow them with GET /v1/batches/ID:");
-      for (const id of ids) println(io.stderr, `  ${id}`);
-      return exitCodes.interrupted;
-    }
     reporter.stop();
+    if (!signal.aborted) throw error;
+    println(io.stderr, `run the same file again to wait for the rest (state in ${state.path})`);
+    println(io.stderr, "stopped waiting; the jobs go on. Follow them with GET /v1/batches/ID:");
+    for (const id of batchIds) if (!state.finished.has(id)) println(io.stderr, `  ${id}`);
+    return exitCodes.interrupted;
   }
-  const outcomes = await fetchOutcomes(client, submission.queued);
-  const summary = summarize(outcomes, submission.rejected);
+  reporter.stop();
+  const summary = await summarizeRun(client, state);
   println(io.stdout, formatSummary(summary));
+  state.remove();
   return exitCodeOfSummary(summary);
 }
