@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 const rows = 100_000;
-const heapMb = 24;
+const heapMb = 48;
 const dir = mkdtempSync(join(tmpdir(), "provisioner-stream-"));
 const csv = join(dir, "tenants.csv");
 const jsonl = join(dir, "tenants.jsonl");
