@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
-const rows = 100_000;
+// Enough rows that holding them needs well over twice the cap, while a streamed run needs about half of it.
+const rows = 200_000;
 const heapMb = 48;
 const dir = mkdtempSync(join(tmpdir(), "provisioner-stream-"));
 const csv = join(dir, "tenants.csv");
