@@ -17,7 +17,7 @@ import {
   queueCallback,
   readJobData,
   reconcileBatches,
-  setJobBatchStatus,
+  recordJobStatus,
   settingsOf,
 } from "@provisioner/queue";
 import { type Job, Worker } from "bullmq";
@@ -135,17 +135,18 @@ function countEndings(
 }
 
 /**
- * Records a batch job's transitions in its batch's counts (packages/queue batches.ts) as
- * BullMQ reports them: taken (running), a retry, completed, a final failure (`finishedOn`
- * set, stalled deaths included). A worker killed before its event leaves a stale status
- * that the reconciliation on `batchReconcileMs` corrects.
+ * Records each job's transitions as BullMQ reports them (taken: running, a retry, completed,
+ * a final failure: `finishedOn` set, stalled deaths included) in the job listing's status
+ * indexes and, for a batch's job, its batch's counts: one script call per event
+ * (packages/queue job-status.ts). A worker killed before its event leaves a stale status:
+ * the batch reconciliation on `batchReconcileMs` corrects the counts, and `GET /v1/jobs`
+ * moves a member it finds in the wrong status index.
  */
-function trackBatches(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
+function trackStatuses(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
   const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
-    const batchId = job ? readJobData(job).data.batchId : undefined;
-    if (!job || batchId === undefined) return;
-    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status).catch((error: Error) =>
-      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a batch job's status"),
+    if (!job) return;
+    recordJobStatus(queues, job, status).catch((error: Error) =>
+      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a job's status"),
     );
   };
   worker.on("active", (job) => record(job, "running"));
@@ -212,7 +213,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     worker.on("error", (error) => logger.error({ provider, account, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
     countEndings(worker, connection, config.prefix, metrics, logger);
-    trackBatches(worker, queues, logger);
+    trackStatuses(worker, queues, logger);
     workers.set(queue.name, worker);
   }
   let reconciling = false;

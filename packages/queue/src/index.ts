@@ -72,6 +72,8 @@ export {
   readFinishedCounts,
 } from "./finished-counts.ts";
 export * from "./job-data.ts";
+export { indexJobs } from "./job-index.ts";
+export { recordJobStatus } from "./job-status.ts";
 export { advanceLaneClock } from "./lanes.ts";
 export {
   type AccountQueue,
@@ -111,6 +113,7 @@ export {
   InvalidCursorError,
   type ListJobsQuery,
   listJobs,
+  statusOfJob,
   statusOfState,
 } from "./status.ts";
 export { renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";

@@ -10,7 +10,7 @@ import {
   jobResultSchema,
   readJobData,
 } from "./job-data.ts";
-import { parseIndexMember, pruneIndex, readIndex } from "./job-index.ts";
+import { type Placement, parseIndexMember, placeMembers, readIndex } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -121,37 +121,51 @@ export interface ListJobsQuery {
 
 /**
  * Newest first across providers and accounts, read from the account queues' job indexes,
- * merged (job-index.ts). The cursor is the
- * index position of the last job returned, so a walk over every page lists each job once
- * however jobs change state meanwhile; a full page always carries a cursor, and the walk
- * ends at the first page without one. A status filter reads candidates' states and keeps
- * reading the index until the page is full or the index ends.
+ * merged (job-index.ts): the all-jobs indexes, or with a `status` filter only that status's
+ * indexes (of the `provider`'s accounts when given), so a page costs O(accounts × (log n +
+ * limit)) whatever the other statuses hold. The cursor is the index position of the last
+ * job returned, so a walk over every page lists each job once however jobs change state
+ * meanwhile; a full page always carries a cursor, and the walk ends at the first page
+ * without one. A status index can lag behind BullMQ (job-index.ts): each candidate's real
+ * status is checked, a job no longer of the status is left out and its member moved to its
+ * real status's index, and a member whose job is gone is dropped, so the page is always
+ * right and the index converges.
  */
 export async function listJobs(
   queues: QueueSet,
   query: ListJobsQuery,
 ): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+  const accounts = queues.accountsOf(query.provider);
   let after = decodeCursor(query.cursor);
   const jobs: JobView[] = [];
   for (;;) {
-    const members = await readIndex(queues, queues.accountsOf(query.provider), after, limit);
+    const members = await readIndex(queues, accounts, query.status, after, limit);
     const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
-    const stale: { member: string; queue: Queue }[] = [];
+    const fixes = new Map<string, Placement[]>();
+    const fix = (queue: Queue, placement: Placement) =>
+      fixes.set(queue.name, [...(fixes.get(queue.name) ?? []), placement]);
+    const repair = () =>
+      Promise.all([...fixes].map(([queueName, placements]) => placeMembers(queues, queueName, placements)));
     for (const [index, candidate] of candidates.entries()) {
       const member = members[index] as string;
       if ("stale" in candidate) {
-        if (candidate.stale) stale.push({ member, queue: candidate.stale });
+        if (candidate.stale) fix(candidate.stale, { member, status: undefined });
         continue;
       }
-      if (query.status && statusOfJob(candidate.state, candidate.job) !== query.status) continue;
+      const status = statusOfJob(candidate.state, candidate.job);
+      if (query.status && status !== query.status) {
+        // Moved only while still where this read found it, so an event that landed since wins.
+        if (status) fix(candidate.queue, { member, status, from: query.status });
+        continue;
+      }
       jobs.push(await toView(queues, candidate.queue, candidate.job, candidate.state));
       if (jobs.length === limit) {
-        await pruneIndex(queues, stale);
+        await repair();
         return { jobs, nextCursor: encodeCursor(member) };
       }
     }
-    await pruneIndex(queues, stale);
+    await repair();
     if (members.length < limit) return { jobs, nextCursor: null };
     after = members.at(-1);
   }
