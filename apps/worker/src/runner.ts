@@ -48,8 +48,10 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
     const log = logger.child({ jobId: job.id, provider, attempt });
-    // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come (lanes.ts).
-    await advanceLaneClock(queues, queue, job.priority);
+    // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come
+    // (lanes.ts); the same call lists the job as running.
+    const started = { id: job.id as string, submittedAt: readJobData(job).data.submittedAt };
+    await advanceLaneClock(queues, queue, job.priority, { started });
     // BullMQ emits no event for these moves, so the job's status is recorded here (job-status.ts);
     // a provisioning poll stays `running`, which the `active` event recorded.
     const waitFor = async (ms: number): Promise<never> => {

@@ -18,7 +18,7 @@ async function indexesHolding(id: string): Promise<JobStatus[]> {
   const { prefix } = harness.queues.config;
   const held: JobStatus[] = [];
   for (const status of jobStatuses) {
-    const members = await harness.connection.zrange(`${prefix}:job-index:${status}:${queueName}`, 0, -1);
+    const members = await harness.connection.zrange(`${prefix}:job-index:${status}:${queueName}`, "0", "-1");
     if (members.some((member) => member.endsWith(`:${id}`))) held.push(status);
   }
   return held;
@@ -86,6 +86,6 @@ it("moves a job's member to dead when it dies, and its replay's member to queued
   // One member for the job in the all-jobs index too: the earlier life's is gone.
   const { prefix } = harness.queues.config;
   const queueName = harness.queues.queueOfJobId(doomed)?.queue.name as string;
-  const all = await harness.connection.zrange(`${prefix}:job-index:${queueName}`, 0, -1);
+  const all = await harness.connection.zrange(`${prefix}:job-index:${queueName}`, "0", "-1");
   expect(all.filter((member) => member.endsWith(`:${doomed}`))).toHaveLength(1);
 }, 30_000);

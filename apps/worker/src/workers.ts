@@ -12,6 +12,7 @@ import {
   countFinishedJob,
   type FinishOutcome,
   indexDeath,
+  type JobStatus,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
@@ -137,19 +138,20 @@ function countEndings(
 /**
  * Records each job's transitions as BullMQ reports them (taken: running, a retry, completed,
  * a final failure: `finishedOn` set, stalled deaths included) in the job listing's status
- * indexes and, for a batch's job, its batch's counts: one script call per event
+ * indexes and, for a batch's job, its batch's counts: one script call per event, none for a
+ * start that is not a batch's (the runner's lane-clock script lists the job as running)
  * (packages/queue job-status.ts). A worker killed before its event leaves a stale status:
  * the batch reconciliation on `batchReconcileMs` corrects the counts, and `GET /v1/jobs`
  * moves a member it finds in the wrong status index.
  */
 function trackStatuses(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
-  const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
+  const record = (job: Job<JobData, JobResult> | undefined, status: JobStatus, listed = true) => {
     if (!job) return;
-    recordJobStatus(queues, job, status).catch((error: Error) =>
+    recordJobStatus(queues, job, status, { listed }).catch((error: Error) =>
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a job's status"),
     );
   };
-  worker.on("active", (job) => record(job, "running"));
+  worker.on("active", (job) => record(job, "running", false));
   worker.on("completed", (job) => record(job, "succeeded"));
   worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
 }
