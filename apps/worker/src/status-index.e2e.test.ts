@@ -89,3 +89,29 @@ it("moves a job's member to dead when it dies, and its replay's member to queued
   const all = await harness.connection.zrange(`${prefix}:job-index:${queueName}`, "0", "-1");
   expect(all.filter((member) => member.endsWith(`:${doomed}`))).toHaveLength(1);
 }, 30_000);
+
+it("lists jobs from before the status indexes in them when a worker starts, once", async () => {
+  const older = await harness.submit({ provider: "artie", input: { ...inputFor.artie(), name: uniqueName("ok") } });
+  const gone = await harness.submit({ provider: "artie", input: { ...inputFor.artie(), name: uniqueName("ok") } });
+  await harness.startWorkers();
+  await waitIndexed(older, "succeeded");
+  await waitIndexed(gone, "succeeded");
+  await harness.workers?.close(1_000);
+  harness.workers = undefined;
+  // As an earlier version left them: the all-jobs index only, and one job's retention over.
+  const { prefix } = harness.queues.config;
+  const queueName = harness.queues.queueOf("artie").name;
+  await harness.connection.del(
+    `${prefix}:job-index-adopted:${queueName}`,
+    ...jobStatuses.map((status) => `${prefix}:job-index:${status}:${queueName}`),
+  );
+  await harness.queues.queueOf("artie").remove(gone);
+  expect(await listed("succeeded")).toEqual([]);
+
+  await harness.startWorkers();
+  await waitIndexed(older, "succeeded");
+  expect(await listed("succeeded")).toEqual([older]);
+  const all = await harness.connection.zrange(`${prefix}:job-index:${queueName}`, "0", "-1");
+  expect(all.map((member) => member.slice(member.indexOf(":") + 1))).toEqual([older]);
+  expect(await harness.connection.exists(`${prefix}:job-index-adopted:${queueName}`)).toBe(1);
+}, 30_000);

@@ -7,6 +7,7 @@ import {
 } from "@provisioner/provider-client";
 import type { RedisConnection } from "@provisioner/queue";
 import {
+  adoptUnlistedJobs,
   attemptRecordOf,
   backoffType,
   countFinishedJob,
@@ -157,6 +158,27 @@ function trackStatuses(worker: Worker<JobData, JobResult>, queues: QueueSet, log
 }
 
 /**
+ * Lists the jobs retained from before the job listing's status indexes in them, once per
+ * queue (packages/queue status.ts `adoptUnlistedJobs`), in the background: it reads every
+ * such job once. Shutdown stops it between chunks; the next start goes on.
+ */
+async function adoptUnlisted(
+  queues: QueueSet,
+  queueNames: readonly string[],
+  logger: Logger,
+  stop: () => boolean,
+): Promise<void> {
+  for (const { queue } of queues.accounts.filter((entry) => queueNames.includes(entry.queue.name))) {
+    try {
+      const adopted = await adoptUnlistedJobs(queues, queue, { stop });
+      if (adopted > 0) logger.info({ queue: queue.name, adopted }, "listed older jobs in the status indexes");
+    } catch (error) {
+      logger.warn({ queue: queue.name, err: { message: (error as Error).message } }, "could not list older jobs");
+    }
+  }
+}
+
+/**
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
  */
@@ -242,10 +264,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     signingSecret: options.callbackSigningSecret,
   });
   await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));
-
   let closing: Promise<void> | undefined;
+  const adopting = adoptUnlisted(queues, [...workers.keys()], logger, () => closing !== undefined);
+
   const closeAll = async (graceMs: number) => {
     clearInterval(reconciler);
+    await adopting;
     await Promise.all(
       [...workers.values(), callbacks].map(async (worker: Worker) => {
         const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs - handBackReserveMs(graceMs));

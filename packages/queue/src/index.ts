@@ -107,6 +107,7 @@ export {
   redactFields,
 } from "./secrets.ts";
 export {
+  adoptUnlistedJobs,
   attemptErrorsOf,
   getJobSecrets,
   getJobView,

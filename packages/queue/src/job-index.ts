@@ -90,14 +90,23 @@ for i = 1, count do
 end
 return stored
 `;
-// KEYS: indexKeysOf. ARGV: "add" (the members join the all-jobs index first: a rebuild) or
-// "move", then triples (member, target position, from position).
+// KEYS: indexKeysOf. ARGV: a mode, then triples (member, target position, from position).
+// Modes: "move"; "add" (each member joins the all-jobs index first: a rebuild); "adopt" (only a
+// member no status index holds yet: listing jobs from before the status indexes, which never
+// overrides a move an event made meanwhile).
 const placeScript = `${placeMemberLua}
-local add = ARGV[1] == "add"
+local mode = ARGV[1]
 local placed = 0
 for i = 2, #ARGV, 3 do
-  if add then redis.call("ZADD", KEYS[1], 0, ARGV[i]) end
-  placed = placed + placeMember(1, ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]))
+  local member = ARGV[i]
+  local listed = false
+  if mode == "add" then redis.call("ZADD", KEYS[1], 0, member) end
+  if mode == "adopt" then
+    for k = 2, #KEYS do
+      if redis.call("ZSCORE", KEYS[k], member) then listed = true end
+    end
+  end
+  if not listed then placed = placed + placeMember(1, member, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) end
 end
 return placed
 `;
@@ -207,7 +216,21 @@ export async function indexJobs(
   return place(queues, queueName, "add", placements);
 }
 
-async function place(queues: QueueSet, queueName: string, mode: "add" | "move", placements: readonly Placement[]) {
+/**
+ * Lists members that no status index holds yet at the status given (`adoptUnlisted`, for jobs
+ * from before the status indexes); a member an event placed meanwhile is left where it is.
+ */
+export async function adoptMembers(queues: QueueSet, queueName: string, placements: readonly Placement[]) {
+  if (placements.length === 0) return 0;
+  return place(queues, queueName, "adopt", placements);
+}
+
+async function place(
+  queues: QueueSet,
+  queueName: string,
+  mode: "add" | "adopt" | "move",
+  placements: readonly Placement[],
+) {
   teach(queues.connection);
   const connection = queues.connection as RedisConnection & {
     [placeCommand](...args: (string | number)[]): Promise<number>;

@@ -10,7 +10,7 @@ import {
   jobResultSchema,
   readJobData,
 } from "./job-data.ts";
-import { type Placement, parseIndexMember, placeMembers, readIndex } from "./job-index.ts";
+import { adoptMembers, indexKeyOf, type Placement, parseIndexMember, placeMembers, readIndex } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -169,6 +169,46 @@ export async function listJobs(
     if (members.length < limit) return { jobs, nextCursor: null };
     after = members.at(-1);
   }
+}
+
+/**
+ * Lists, in its status's index, each job of one queue that no status index holds: the jobs
+ * retained from before the status indexes (job-index.ts), which no event would move any
+ * more. Walks the all-jobs index oldest first in chunks of `chunk`, reads each job's real
+ * status, and drops a member whose job is gone; a member an event placed meanwhile is left
+ * alone. O(jobs) once: a key marks the queue done, and `stop()` answering true ends the walk
+ * early (shutdown) without marking it, so the next start walks again. Answers how many it listed.
+ */
+export async function adoptUnlistedJobs(
+  queues: QueueSet,
+  queue: Queue,
+  { chunk = 500, stop = () => false }: { chunk?: number; stop?: () => boolean } = {},
+): Promise<number> {
+  const doneKey = `${queues.config.prefix}:job-index-adopted:${queue.name}`;
+  if (await queues.connection.exists(doneKey)) return 0;
+  let adopted = 0;
+  let min = "-";
+  for (;;) {
+    if (stop()) return adopted;
+    const members = await queues.connection.zrangebylex(indexKeyOf(queues, queue.name), min, "+", "LIMIT", 0, chunk);
+    const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
+    const listed: Placement[] = [];
+    const gone: Placement[] = [];
+    for (const [index, candidate] of candidates.entries()) {
+      const member = members[index] as string;
+      if (!("stale" in candidate)) listed.push({ member, status: statusOfJob(candidate.state, candidate.job) });
+      else if (candidate.stale) gone.push({ member, status: undefined });
+    }
+    const [placed] = await Promise.all([
+      adoptMembers(queues, queue.name, listed),
+      placeMembers(queues, queue.name, gone),
+    ]);
+    adopted += placed;
+    if (members.length < chunk) break;
+    min = `(${members.at(-1)}`;
+  }
+  await queues.connection.set(doneKey, "1");
+  return adopted;
 }
 
 type Candidate =
