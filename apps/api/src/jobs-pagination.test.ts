@@ -343,3 +343,22 @@ describe("GET /v1/jobs?status= over status indexes that lag", () => {
     expect(await listed("queued")).toEqual([waiting?.id]);
   });
 });
+
+describe("GET /v1/jobs cursors", () => {
+  it("takes a cursor issued before the status indexes, with a status filter too", async () => {
+    const [newer, older] = await submitInBatches([
+      [{ provider: "postgres", repeat: false }],
+      [{ provider: "postgres", repeat: false }],
+    ]).then((jobs) => jobs.sort(newestFirst));
+    // The earlier version's cursor: base64url of {after: "<padded submittedAt>:<id>"}.
+    const after = `${String(newer?.submittedAt).padStart(15, "0")}:${newer?.id}`;
+    const cursor = Buffer.from(JSON.stringify({ after })).toString("base64url");
+    for (const filter of ["", "&status=queued"]) {
+      const body: Json = await (await api.call("GET", `/v1/jobs?limit=5&cursor=${cursor}${filter}`)).json();
+      expect(body.jobs.map((job: Json) => job.id)).toEqual([older?.id]);
+    }
+    const bad = await api.call("GET", "/v1/jobs?status=queued&cursor=bm90LWEtY3Vyc29y");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Json).error).toMatchObject({ code: "VALIDATION_ERROR", field: "cursor" });
+  });
+});
