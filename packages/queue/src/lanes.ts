@@ -1,7 +1,8 @@
-import type { Lane } from "@provisioner/api-contract";
+import { jobStatuses, type Lane } from "@provisioner/api-contract";
 import type { Queue } from "bullmq";
 import { indexKeysOf, indexMemberOf, placeMemberLua, statusPosition } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
+import type { RedisConnection } from "./redis.ts";
 
 // Scheduling within one account's queue, with BullMQ's own priorities (lower runs first,
 // FIFO within one priority, 1..2^21-1). Each account queue keeps a virtual clock beside it:
@@ -86,6 +87,17 @@ redis.call("SET", KEYS[1], nextClock)
 return nextClock
 `;
 
+// Sent as EVALSHA (ioredis loads the script once), not EVAL with its body on every start.
+const advanceCommand = "provisionerAdvanceLaneClock";
+const taught = new WeakSet<RedisConnection>();
+function commandOf(connection: RedisConnection) {
+  if (!taught.has(connection)) {
+    connection.defineCommand(advanceCommand, { numberOfKeys: 5 + jobStatuses.length, lua: advanceScript });
+    taught.add(connection);
+  }
+  return connection as RedisConnection & { [advanceCommand](...args: (string | number)[]): Promise<number> };
+}
+
 /**
  * Moves the queue's clock as a job of `priority` starts (rebasing past `threshold`); answers
  * the new clock. `started`, the job that starts, is listed as `running` in the same call.
@@ -96,15 +108,12 @@ export async function advanceLaneClock(
   priority: number,
   { threshold = rebaseAbove, started }: { threshold?: number; started?: { id: string; submittedAt: number } } = {},
 ): Promise<number> {
-  const indexKeys = indexKeysOf(queues, queue.name);
-  const clock = await queues.connection.eval(
-    advanceScript,
-    4 + indexKeys.length,
+  const clock = await commandOf(queues.connection)[advanceCommand](
     laneClockKeyOf(queues, queue),
     queue.toKey("prioritized"),
     queue.toKey("delayed"),
     queue.toKey("active"),
-    ...indexKeys,
+    ...indexKeysOf(queues, queue.name),
     priority,
     threshold,
     queue.toKey(""),
