@@ -93,14 +93,16 @@ it("moves a job's member to dead when it dies, and its replay's member to queued
 it("lists jobs from before the status indexes in them when a worker starts, once", async () => {
   const older = await harness.submit({ provider: "artie", input: { ...inputFor.artie(), name: uniqueName("ok") } });
   const gone = await harness.submit({ provider: "artie", input: { ...inputFor.artie(), name: uniqueName("ok") } });
+  const { prefix } = harness.queues.config;
+  const queueName = harness.queues.queueOf("artie").name;
+  // A queue whose index this version started has nothing older to list: marked so at once.
+  expect(await harness.connection.exists(`${prefix}:job-index-adopted:${queueName}`)).toBe(1);
   await harness.startWorkers();
   await waitIndexed(older, "succeeded");
   await waitIndexed(gone, "succeeded");
   await harness.workers?.close(1_000);
   harness.workers = undefined;
   // As an earlier version left them: the all-jobs index only, and one job's retention over.
-  const { prefix } = harness.queues.config;
-  const queueName = harness.queues.queueOf("artie").name;
   await harness.connection.del(
     `${prefix}:job-index-adopted:${queueName}`,
     ...jobStatuses.map((status) => `${prefix}:job-index:${status}:${queueName}`),

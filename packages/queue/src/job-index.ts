@@ -27,6 +27,9 @@ import type { RedisConnection } from "./redis.ts";
 export const indexKeyOf = (queues: QueueSet, queueName: string) => `${queues.config.prefix}:job-index:${queueName}`;
 export const statusIndexKeyOf = (queues: QueueSet, queueName: string, status: JobStatus) =>
   `${queues.config.prefix}:job-index:${status}:${queueName}`;
+/** Set once a queue's jobs from before the status indexes are listed in them (or it had none). */
+export const adoptedKeyOf = (queues: QueueSet, queueName: string) =>
+  `${queues.config.prefix}:job-index-adopted:${queueName}`;
 /** The all-jobs index, then each status's, in `jobStatuses` order: the keys `placeMemberLua` expects. */
 export const indexKeysOf = (queues: QueueSet, queueName: string) => [
   indexKeyOf(queues, queueName),
@@ -72,14 +75,16 @@ const placeCommand = "provisionerPlaceMembers";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
 // yet (not a repeat of its key) gets a member, in the all-jobs index and the `queued` one, and
 // each existing job answers its stored data, so the caller tells a new job from a repeat
-// without reading it back. KEYS: the index, the queued index, then each job's key; ARGV: each
-// job's member. Answers one entry a job: "" when new, else its data.
-// (A replay moves its job's member itself: failed-jobs.ts.)
+// without reading it back. A queue whose index this version starts marks itself as having
+// no older jobs to adopt (status.ts `adoptUnlistedJobs`). KEYS: the index, the queued index,
+// the adopted mark, then each job's key; ARGV: each job's member. Answers one entry a job: ""
+// when new, else its data. (A replay moves its job's member itself: failed-jobs.ts.)
 const indexNewJobsScript = `
-local count = #KEYS - 2
+if redis.call("ZCARD", KEYS[1]) == 0 then redis.call("SET", KEYS[3], "1") end
+local count = #KEYS - 3
 local stored = {}
 for i = 1, count do
-  local data = redis.call("HGET", KEYS[i + 2], "data")
+  local data = redis.call("HGET", KEYS[i + 3], "data")
   if data then
     stored[i] = data
   else
@@ -138,9 +143,10 @@ export async function addJobsIndexed(
   // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
   const multi = (await queue.getBackend().client).multi();
   multi.runCommand(indexCommand, [
-    jobs.length + 2,
+    jobs.length + 3,
     indexKeyOf(queues, queue.name),
     statusIndexKeyOf(queues, queue.name, "queued"),
+    adoptedKeyOf(queues, queue.name),
     ...jobs.map(({ id }) => queue.toKey(id)),
     ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
   ]);

@@ -10,7 +10,15 @@ import {
   jobResultSchema,
   readJobData,
 } from "./job-data.ts";
-import { adoptMembers, indexKeyOf, type Placement, parseIndexMember, placeMembers, readIndex } from "./job-index.ts";
+import {
+  adoptedKeyOf,
+  adoptMembers,
+  indexKeyOf,
+  type Placement,
+  parseIndexMember,
+  placeMembers,
+  readIndex,
+} from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -176,15 +184,17 @@ export async function listJobs(
  * retained from before the status indexes (job-index.ts), which no event would move any
  * more. Walks the all-jobs index oldest first in chunks of `chunk`, reads each job's real
  * status, and drops a member whose job is gone; a member an event placed meanwhile is left
- * alone. O(jobs) once: a key marks the queue done, and `stop()` answering true ends the walk
- * early (shutdown) without marking it, so the next start walks again. Answers how many it listed.
+ * alone. O(jobs) once: a key marks the queue done (set by the enqueue script too when it
+ * starts a queue's index, so a queue with no older jobs is never walked), and `stop()`
+ * answering true ends the walk early (shutdown) without marking it, so the next start walks
+ * again. Answers how many it listed.
  */
 export async function adoptUnlistedJobs(
   queues: QueueSet,
   queue: Queue,
   { chunk = 500, stop = () => false }: { chunk?: number; stop?: () => boolean } = {},
 ): Promise<number> {
-  const doneKey = `${queues.config.prefix}:job-index-adopted:${queue.name}`;
+  const doneKey = adoptedKeyOf(queues, queue.name);
   if (await queues.connection.exists(doneKey)) return 0;
   let adopted = 0;
   let min = "-";
