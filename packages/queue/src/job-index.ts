@@ -15,8 +15,9 @@ import type { RedisConnection } from "./redis.ts";
  * Beside it, one index per status (`job-index:<status>:{queue}`) with the same members, so a
  * `status` filter reads only jobs of that status, in O(log n + page) too. A member sits in
  * exactly one status index, moved as its job's status changes: the add script puts a new job
- * in `queued`, the worker's events move it (job-status.ts, folded into the batch script for a
- * batch's job), replay moves its new life to `queued`, discard and pruning drop it. BullMQ moves
+ * in `queued`, the runner's lane-clock script moves a starting job to `running` (lanes.ts), the
+ * worker's events move it on (job-status.ts, folded into the batch script for a batch's job),
+ * replay moves its new life to `queued`, discard and pruning drop it. BullMQ moves
  * jobs in its own scripts (a delayed job promoted to waiting, a stalled job put back, a killed
  * worker's missed event), so a status index can lag: a reader checks each candidate's real
  * status and moves a misplaced member where it belongs (`placeMembers`). A lag costs a job its
@@ -39,7 +40,7 @@ export const indexKeysOf = (queues: QueueSet, queueName: string) => [
 export const statusPosition = (status: string | undefined) => jobStatuses.indexOf(status as JobStatus) + 1;
 
 /**
- * Lua shared by every script that moves a member (this file, batches.ts, failed-jobs.ts).
+ * Lua shared by every script that moves a member (this file, batches.ts, failed-jobs.ts, lanes.ts).
  * `placeMember(base, member, target, from)`: KEYS[base] is the all-jobs index, KEYS[base + i]
  * the index of the i-th status. Target 0 drops the member from every index; otherwise the
  * member, if the all-jobs index holds it, leaves every other status index for the target's,
