@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   createRedisConnection,
   indexDeath,
+  indexJobs,
   type JobData,
   jobIdFor,
   openQueues,
@@ -15,7 +16,8 @@ import { createApp } from "./app.ts";
 import { adminToken, jsonRequest, silentLogger, testConfig, testTokens, waitUntilReady } from "./test-support.ts";
 
 // Reads cost O(page): on a Redis of the test's own, where nothing else runs, the commands a
-// read sends (INFO commandstats deltas) are the same over 200 dead letters as over 20,000.
+// read sends (INFO commandstats deltas) are the same over 200 dead letters as over 20,000,
+// and a page of jobs of one status costs the same whatever the jobs of other statuses.
 
 let redis: PrivateRedis;
 let queues: QueueSet;
@@ -37,10 +39,24 @@ afterAll(async () => {
   await redis.close();
 });
 
+const dataOf = (n: number, idempotencyKey: string, batch?: string): JobData => ({
+  v: 1,
+  provider: "postgres",
+  account: "default",
+  input: { name: `cost_${n}` },
+  idempotencyKey,
+  requestHash: "h",
+  submissionId: randomUUID(),
+  submittedAt: Date.now(),
+  generation: 0,
+  lane: "bulk",
+  ...(batch ? { batchId: batch } : {}),
+});
+
 /**
  * Makes dead letters fast, shaped as BullMQ and the runner leave them: jobs added with
  * BullMQ, then moved to the failed set with finishedOn, failedReason and the logged attempt
- * error, indexed by kind, and counted in one batch.
+ * error, indexed by kind, counted in one batch, and listed (as `dead`) in the job indexes.
  */
 async function addDead(count: number): Promise<void> {
   const queue = queues.queueOf("postgres");
@@ -53,19 +69,7 @@ async function addDead(count: number): Promise<void> {
       return {
         kind,
         id: jobIdFor("postgres", "default", idempotencyKey),
-        data: {
-          v: 1,
-          provider: "postgres",
-          account: "default",
-          input: { name: `cost_${n}` },
-          idempotencyKey,
-          requestHash: "h",
-          submissionId: randomUUID(),
-          submittedAt: Date.now(),
-          generation: 0,
-          lane: "bulk",
-          batchId,
-        } satisfies JobData,
+        data: dataOf(n, idempotencyKey, batchId),
       };
     });
     await queue.addBulk(jobs.map(({ id, data }) => ({ name: "create-database", data, opts: { jobId: id } })));
@@ -80,6 +84,11 @@ async function addDead(count: number): Promise<void> {
     }
     await pipeline.exec();
     for (const { id, kind } of jobs) await indexDeath(queues, queue, id, kind);
+    await indexJobs(
+      queues,
+      queue.name,
+      jobs.map(({ id, data }) => ({ id, submittedAt: data.submittedAt, status: "dead" })),
+    );
     await recordBatch(
       queues,
       batchId,
@@ -93,6 +102,35 @@ async function addDead(count: number): Promise<void> {
     );
   }
   dead += count;
+}
+
+/**
+ * Makes jobs that are waiting (`queued`) or completed (`succeeded`), older than every dead
+ * letter made after them, each listed in the job indexes at its status.
+ */
+async function addJobs(count: number, status: "queued" | "succeeded"): Promise<void> {
+  const queue = queues.queueOf("postgres");
+  const jobs = Array.from({ length: count }, (_, i) => {
+    const idempotencyKey = `cost-${status}-${i}`;
+    return { id: jobIdFor("postgres", "default", idempotencyKey), data: dataOf(i, idempotencyKey) };
+  });
+  await queue.addBulk(jobs.map(({ id, data }) => ({ name: "create-database", data, opts: { jobId: id } })));
+  if (status === "succeeded") {
+    const pipeline = connection.pipeline();
+    const now = Date.now();
+    const result = JSON.stringify({ outcome: "created", resource: {}, completedAt: new Date(now).toISOString() });
+    for (const { id } of jobs) {
+      pipeline.lrem(queue.toKey("wait"), 1, id);
+      pipeline.hset(queue.toKey(id), "finishedOn", now, "returnvalue", result, "atm", 1);
+      pipeline.zadd(queue.toKey("completed"), now, id);
+    }
+    await pipeline.exec();
+  }
+  await indexJobs(
+    queues,
+    queue.name,
+    jobs.map(({ id, data }) => ({ id, submittedAt: data.submittedAt, status })),
+  );
 }
 
 async function commandsSent(): Promise<number> {
@@ -146,7 +184,15 @@ async function cost(path: string): Promise<{ commands: number; body: Record<stri
   return { commands: (await commandsSent()) - before, body };
 }
 
-const reads = ["/v1/dead-letters?limit=50", "/v1/dead-letters?kind=auth&limit=50", `/v1/batches/${batchId}`];
+const reads = [
+  "/v1/dead-letters?limit=50",
+  "/v1/dead-letters?kind=auth&limit=50",
+  `/v1/batches/${batchId}`,
+  "/v1/jobs?limit=50",
+  "/v1/jobs?status=succeeded&limit=50",
+  "/v1/jobs?status=queued&limit=50",
+  "/v1/jobs?status=queued&provider=postgres&limit=50",
+];
 
 async function costs() {
   const all = [];
@@ -161,7 +207,10 @@ async function costs() {
   return all;
 }
 
-it("a page of 50 dead letters (any kind or one), a batch read and a /metrics scrape cost the same over 20,000 as over 200", async () => {
+it("a page of 50 dead letters (any kind or one), a batch read, a page of 50 jobs (of any status or one) and a /metrics scrape cost the same over 20,000 as over 200", async () => {
+  // 60 of each, so a status's first page is full and its second is not.
+  await addJobs(60, "succeeded");
+  await addJobs(60, "queued");
   await addDead(200);
   const small = await costs();
   const smallScrape = await scrape();
@@ -179,4 +228,9 @@ it("a page of 50 dead letters (any kind or one), a batch read and a /metrics scr
   const page = await cost("/v1/dead-letters?kind=auth&limit=50");
   expect(page.body).toMatchObject({ total: 10_000 });
   expect((page.body.deadLetters as { reason: { kind: string } }[]).every((d) => d.reason.kind === "auth")).toBe(true);
+  // The status pages passed over 20,000 newer dead jobs to the ones they list.
+  for (const status of ["succeeded", "queued"]) {
+    const jobs = (await cost(`/v1/jobs?status=${status}&limit=50`)).body.jobs as { status: string }[];
+    expect(jobs.map((job) => job.status)).toEqual(Array(50).fill(status));
+  }
 }, 120_000);

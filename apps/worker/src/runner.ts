@@ -7,6 +7,8 @@ import {
   type ProviderSettings,
   type QueueSet,
   queueCallback,
+  recordJobStatus,
+  statusOfJob,
 } from "@provisioner/queue";
 import { DelayedError, type Job, type Processor, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -46,10 +48,15 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
     const log = logger.child({ jobId: job.id, provider, attempt });
-    // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come (lanes.ts).
-    await advanceLaneClock(queues, queue, job.priority);
+    // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come
+    // (lanes.ts); the same call lists the job as running.
+    const started = { id: job.id as string, submittedAt: readJobData(job).data.submittedAt };
+    await advanceLaneClock(queues, queue, job.priority, { started });
+    // BullMQ emits no event for these moves, so the job's status is recorded here (job-status.ts);
+    // a provisioning poll stays `running`, which the `active` event recorded.
     const waitFor = async (ms: number): Promise<never> => {
       await job.moveToDelayed(Date.now() + ms, token);
+      if (statusOfJob("delayed", job) === "retrying") await recordJobStatus(queues, job, "retrying");
       throw new DelayedError();
     };
     let outcome: RunOutcome;
@@ -89,6 +96,8 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
         failure.warn({ waitMs }, "provider rate limit: pausing the account's queue");
         deps.metrics.rateLimitPauses.inc({ provider, account: readJobData(job).data.account });
         await queue.rateLimit(waitMs);
+        // BullMQ puts the job back to waiting as this is thrown, after this write.
+        await recordJobStatus(queues, job, "queued");
         throw Worker.RateLimitError();
       }
       if (error.retryAfterMs !== undefined) {

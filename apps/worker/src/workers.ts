@@ -7,17 +7,19 @@ import {
 } from "@provisioner/provider-client";
 import type { RedisConnection } from "@provisioner/queue";
 import {
+  adoptUnlistedJobs,
   attemptRecordOf,
   backoffType,
   countFinishedJob,
   type FinishOutcome,
   indexDeath,
+  type JobStatus,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
   readJobData,
   reconcileBatches,
-  setJobBatchStatus,
+  recordJobStatus,
   settingsOf,
 } from "@provisioner/queue";
 import { type Job, Worker } from "bullmq";
@@ -135,22 +137,45 @@ function countEndings(
 }
 
 /**
- * Records a batch job's transitions in its batch's counts (packages/queue batches.ts) as
- * BullMQ reports them: taken (running), a retry, completed, a final failure (`finishedOn`
- * set, stalled deaths included). A worker killed before its event leaves a stale status
- * that the reconciliation on `batchReconcileMs` corrects.
+ * Records each job's transitions as BullMQ reports them (taken: running, a retry, completed,
+ * a final failure: `finishedOn` set, stalled deaths included) in the job listing's status
+ * indexes and, for a batch's job, its batch's counts: one script call per event, none for a
+ * start that is not a batch's (the runner's lane-clock script lists the job as running)
+ * (packages/queue job-status.ts). A worker killed before its event leaves a stale status:
+ * the batch reconciliation on `batchReconcileMs` corrects the counts, and `GET /v1/jobs`
+ * moves a member it finds in the wrong status index.
  */
-function trackBatches(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
-  const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
-    const batchId = job ? readJobData(job).data.batchId : undefined;
-    if (!job || batchId === undefined) return;
-    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status).catch((error: Error) =>
-      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a batch job's status"),
+function trackStatuses(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
+  const record = (job: Job<JobData, JobResult> | undefined, status: JobStatus, listed = true) => {
+    if (!job) return;
+    recordJobStatus(queues, job, status, { listed }).catch((error: Error) =>
+      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a job's status"),
     );
   };
-  worker.on("active", (job) => record(job, "running"));
+  worker.on("active", (job) => record(job, "running", false));
   worker.on("completed", (job) => record(job, "succeeded"));
   worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
+}
+
+/**
+ * Lists the jobs retained from before the job listing's status indexes in them, once per
+ * queue (packages/queue status.ts `adoptUnlistedJobs`), in the background: it reads every
+ * such job once. Shutdown stops it between chunks; the next start goes on.
+ */
+async function adoptUnlisted(
+  queues: QueueSet,
+  queueNames: readonly string[],
+  logger: Logger,
+  stop: () => boolean,
+): Promise<void> {
+  for (const { queue } of queues.accounts.filter((entry) => queueNames.includes(entry.queue.name))) {
+    try {
+      const adopted = await adoptUnlistedJobs(queues, queue, { stop });
+      if (adopted > 0) logger.info({ queue: queue.name, adopted }, "listed older jobs in the status indexes");
+    } catch (error) {
+      logger.warn({ queue: queue.name, err: { message: (error as Error).message } }, "could not list older jobs");
+    }
+  }
 }
 
 /**
@@ -212,7 +237,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     worker.on("error", (error) => logger.error({ provider, account, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
     countEndings(worker, connection, config.prefix, metrics, logger);
-    trackBatches(worker, queues, logger);
+    trackStatuses(worker, queues, logger);
     workers.set(queue.name, worker);
   }
   let reconciling = false;
@@ -239,10 +264,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     signingSecret: options.callbackSigningSecret,
   });
   await Promise.all([...workers.values(), callbacks].map((worker) => worker.waitUntilReady()));
-
   let closing: Promise<void> | undefined;
+  const adopting = adoptUnlisted(queues, [...workers.keys()], logger, () => closing !== undefined);
+
   const closeAll = async (graceMs: number) => {
     clearInterval(reconciler);
+    await adopting;
     await Promise.all(
       [...workers.values(), callbacks].map(async (worker: Worker) => {
         const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs - handBackReserveMs(graceMs));

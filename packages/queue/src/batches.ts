@@ -2,6 +2,7 @@ import { type BatchView, type JobStatus, jobStatuses } from "@provisioner/api-co
 import type { Queue } from "bullmq";
 import { addCallback } from "./callbacks.ts";
 import { deathReasons } from "./failed-jobs.ts";
+import { indexKeysOf, placeMemberLua } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
 import type { RedisConnection } from "./redis.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
@@ -52,15 +53,19 @@ const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
   ];
 };
 
-// KEYS: jobs, counts, dead, pending, open. ARGV: batch id, now, ttl ms, then triples of
-// (job id, expected, status): expected "*" sets always, "-" only a job not yet recorded,
-// anything else only while that is the recorded status (compare-and-set).
-const setStatusScript = `
+// KEYS: jobs, counts, dead, pending, open, then the queue's job indexes (indexKeysOf). ARGV:
+// batch id, now, ttl ms, then quadruples of (job id, expected, status, index member):
+// expected "*" sets always, "-" only a job not yet recorded, anything else only while that
+// is the recorded status (compare-and-set). A member ("" for none) is moved to the status's
+// index too, whenever the write is allowed: the worker's one script call per event moves both.
+const setStatusScript = `${placeMemberLua}
+local positions = {${jobStatuses.map((status, i) => `${status} = ${i + 1}`).join(", ")}}
 local changed = 0
-for i = 4, #ARGV, 3 do
-  local id, expected, status = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for i = 4, #ARGV, 4 do
+  local id, expected, status, member = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local old = redis.call("HGET", KEYS[1], id)
   local allowed = expected == "*" or (expected == "-" and not old) or (old and old == expected)
+  if allowed and member ~= "" and positions[status] then placeMember(6, member, positions[status], 0) end
   if allowed and old ~= status then
     if old then redis.call("HINCRBY", KEYS[2], old, -1) end
     redis.call("HINCRBY", KEYS[2], status, 1)
@@ -94,7 +99,7 @@ type WithSetStatus = RedisConnection & {
 const taught = new WeakSet<RedisConnection>();
 function commandOf(connection: RedisConnection): WithSetStatus {
   if (!taught.has(connection)) {
-    connection.defineCommand(setStatusCommand, { numberOfKeys: 5, lua: setStatusScript });
+    connection.defineCommand(setStatusCommand, { numberOfKeys: 6 + jobStatuses.length, lua: setStatusScript });
     connection.defineCommand(closeCommand, { numberOfKeys: 2, lua: closeScript });
     taught.add(connection);
   }
@@ -106,12 +111,15 @@ export interface StatusChange {
   status: BatchStatus;
   /** "*" (default): always; "-": only a job the batch has not recorded yet; a status: only while recorded so. */
   expected?: string;
+  /** The job's index member, moved to the status's index with the write (job-index.ts); none by default. */
+  member?: string | undefined;
 }
 
 /**
  * Records one job's status in its own batch (`batchId`, from its data) and in every other
  * batch that listed it as a repeat of its key: what the worker's events, replay and discard
- * call. The look-up of the others is sent alongside the first write, not after it.
+ * call. The look-up of the others is sent alongside the first write, not after it. `member`,
+ * the job's index member, moves to the status's index in the first write (job-status.ts).
  */
 export async function setJobBatchStatus(
   queues: QueueSet,
@@ -119,10 +127,11 @@ export async function setJobBatchStatus(
   batchId: string,
   id: string,
   status: BatchStatus,
+  member?: string | undefined,
 ): Promise<void> {
   const [others] = await Promise.all([
     queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
-    setBatchStatuses(queues, queueName, batchId, [{ id, status }]),
+    setBatchStatuses(queues, queueName, batchId, [{ id, status, member }]),
   ]);
   await Promise.all(
     others
@@ -139,9 +148,10 @@ export async function setBatchStatuses(
   changes: readonly StatusChange[],
 ): Promise<number> {
   if (changes.length === 0) return 0;
-  const args = changes.flatMap(({ id, status, expected = "*" }) => [id, expected, status]);
+  const args = changes.flatMap(({ id, status, expected = "*", member = "" }) => [id, expected, status, member]);
   const [changed, pending] = await commandOf(queues.connection)[setStatusCommand](
     ...keysOf(queues, queueName, batchId),
+    ...indexKeysOf(queues, queueName),
     batchId,
     Date.now(),
     queues.config.retention.deadLetterMs,

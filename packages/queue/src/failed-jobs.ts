@@ -11,7 +11,7 @@ import type { Job, Queue } from "bullmq";
 import { setJobBatchStatus } from "./batches.ts";
 import { deadKindKeyOf, pruneDeathIndex, unindexDeath } from "./dead-index.ts";
 import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
-import { indexKeyOf, indexMemberOf } from "./job-index.ts";
+import { indexKeysOf, indexMemberOf, placeMemberLua, placeMembers, statusPosition } from "./job-index.ts";
 import type { AccountQueue, QueueSet } from "./queues.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
@@ -239,17 +239,19 @@ export class NotDeadError extends Error {
   override name = "NotDeadError";
 }
 
-// The new life's data, a cleared log and progress, and the index member moved to the top,
-// only while the job is still failed. KEYS: failed set, job, job's log, the queue's index
-// (all in the queue's slot).
+// The new life's data, a cleared log and progress, and the index member moved to the top
+// (the earlier life's member dropped from every index, the new one in the all-jobs and
+// `queued` indexes), only while the job is still failed. KEYS: failed set, job, job's log,
+// then the queue's job indexes (indexKeysOf), all in the queue's slot.
 // ARGV: job id, data, the old life's index member, the new one's.
-const newLifeScript = `
+const newLifeScript = `${placeMemberLua}
 if not redis.call("ZSCORE", KEYS[1], ARGV[1]) then return 0 end
 redis.call("HSET", KEYS[2], "data", ARGV[2])
 redis.call("HDEL", KEYS[2], "progress", "stc")
 redis.call("DEL", KEYS[3])
-redis.call("ZREM", KEYS[4], ARGV[3])
+placeMember(4, ARGV[3], 0, 0)
 redis.call("ZADD", KEYS[4], 0, ARGV[4])
+placeMember(4, ARGV[4], ${statusPosition("queued")}, 0)
 return 1
 `;
 
@@ -284,13 +286,14 @@ export async function replayDeadLetter(
   };
   if (correction.input) data.providerKey = `${id}.${data.generation}`;
   const jobKey = queue.toKey(id);
+  const indexKeys = indexKeysOf(queues, queue.name);
   const written = await queues.connection.eval(
     newLifeScript,
-    4,
+    3 + indexKeys.length,
     queue.toKey("failed"),
     jobKey,
     `${jobKey}:logs`,
-    indexKeyOf(queues, queue),
+    ...indexKeys,
     id,
     JSON.stringify(data),
     indexMemberOf(original.submittedAt, id),
@@ -360,8 +363,11 @@ export async function discardDeadLetter(queues: QueueSet, id: string): Promise<b
   const dead = await deadJob(queues, id);
   if (!dead) return false;
   await dead.job.remove();
-  await unindexDeath(queues, dead.queue, id);
-  const { batchId } = readJobData(dead.job).data;
+  const { batchId, submittedAt } = readJobData(dead.job).data;
+  await Promise.all([
+    unindexDeath(queues, dead.queue, id),
+    placeMembers(queues, dead.queue.name, [{ member: indexMemberOf(submittedAt, id), status: undefined }]),
+  ]);
   if (batchId !== undefined) await setJobBatchStatus(queues, dead.queue.name, batchId, id, "expired");
   return true;
 }

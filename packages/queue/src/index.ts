@@ -72,6 +72,8 @@ export {
   readFinishedCounts,
 } from "./finished-counts.ts";
 export * from "./job-data.ts";
+export { indexJobs } from "./job-index.ts";
+export { recordJobStatus } from "./job-status.ts";
 export { advanceLaneClock } from "./lanes.ts";
 export {
   type AccountQueue,
@@ -105,12 +107,14 @@ export {
   redactFields,
 } from "./secrets.ts";
 export {
+  adoptUnlistedJobs,
   attemptErrorsOf,
   getJobSecrets,
   getJobView,
   InvalidCursorError,
   type ListJobsQuery,
   listJobs,
+  statusOfJob,
   statusOfState,
 } from "./status.ts";
 export { renderTemplate, requestsForEvent, TemplateError } from "./triggers.ts";

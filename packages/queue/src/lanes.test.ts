@@ -84,7 +84,7 @@ describe("lane priorities", () => {
     await submitJobs(queues, [request("bulk"), request("bulk")]);
     const before = await waitingOrder();
     // The first bulk job (priority 96) starts with a threshold of 95: everything shifts down by 95.
-    expect(await advanceLaneClock(queues, queue, 96, 95)).toBe(1);
+    expect(await advanceLaneClock(queues, queue, 96, { threshold: 95 })).toBe(1);
     const after = await waitingOrder();
     expect(after.map((job) => job.id)).toEqual(before.map((job) => job.id));
     expect(after.map((job) => job.priority)).toEqual(before.map((job) => job.priority - 95));

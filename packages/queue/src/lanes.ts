@@ -1,6 +1,8 @@
-import type { Lane } from "@provisioner/api-contract";
+import { jobStatuses, type Lane } from "@provisioner/api-contract";
 import type { Queue } from "bullmq";
+import { indexKeysOf, indexMemberOf, placeMemberLua, statusPosition } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
+import type { RedisConnection } from "./redis.ts";
 
 // Scheduling within one account's queue, with BullMQ's own priorities (lower runs first,
 // FIFO within one priority, 1..2^21-1). Each account queue keeps a virtual clock beside it:
@@ -56,10 +58,13 @@ export function priorityOf(lane: Lane, clock: number, bulkIndex: number): number
   return Math.min(Math.max(priority, 1), priorityLimit);
 }
 
-// KEYS: clock, prioritized set, delayed set, active list. ARGV: the started job's priority,
-// the rebase threshold, the queue's key prefix (job hashes are `<prefix><id>`).
+// KEYS: clock, prioritized set, delayed set, active list, then the queue's job indexes
+// (job-index.ts indexKeysOf). ARGV: the started job's priority, the rebase threshold, the
+// queue's key prefix (job hashes are `<prefix><id>`), the started job's index member ("" for
+// none), which moves to the `running` index here: the job's start costs no command of its own.
 // BullMQ scores a prioritized job `priority * 2^32 + counter`; a rebase keeps the counter.
-const advanceScript = `
+const advanceScript = `${placeMemberLua}
+if ARGV[4] ~= "" then placeMember(5, ARGV[4], ${statusPosition("running")}, 0) end
 local nextClock = math.max(tonumber(redis.call("GET", KEYS[1]) or "1") + 1, tonumber(ARGV[1]))
 if nextClock > tonumber(ARGV[2]) then
   local shift = nextClock - 1
@@ -82,23 +87,37 @@ redis.call("SET", KEYS[1], nextClock)
 return nextClock
 `;
 
-/** Moves the queue's clock as a job of `priority` starts (rebasing past `threshold`); answers the new clock. */
+// Sent as EVALSHA (ioredis loads the script once), not EVAL with its body on every start.
+const advanceCommand = "provisionerAdvanceLaneClock";
+const taught = new WeakSet<RedisConnection>();
+function commandOf(connection: RedisConnection) {
+  if (!taught.has(connection)) {
+    connection.defineCommand(advanceCommand, { numberOfKeys: 5 + jobStatuses.length, lua: advanceScript });
+    taught.add(connection);
+  }
+  return connection as RedisConnection & { [advanceCommand](...args: (string | number)[]): Promise<number> };
+}
+
+/**
+ * Moves the queue's clock as a job of `priority` starts (rebasing past `threshold`); answers
+ * the new clock. `started`, the job that starts, is listed as `running` in the same call.
+ */
 export async function advanceLaneClock(
   queues: QueueSet,
   queue: Queue,
   priority: number,
-  threshold = rebaseAbove,
+  { threshold = rebaseAbove, started }: { threshold?: number; started?: { id: string; submittedAt: number } } = {},
 ): Promise<number> {
-  const clock = await queues.connection.eval(
-    advanceScript,
-    4,
+  const clock = await commandOf(queues.connection)[advanceCommand](
     laneClockKeyOf(queues, queue),
     queue.toKey("prioritized"),
     queue.toKey("delayed"),
     queue.toKey("active"),
+    ...indexKeysOf(queues, queue.name),
     priority,
     threshold,
     queue.toKey(""),
+    started ? indexMemberOf(started.submittedAt, started.id) : "",
   );
   return Number(clock);
 }

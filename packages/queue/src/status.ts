@@ -10,7 +10,15 @@ import {
   jobResultSchema,
   readJobData,
 } from "./job-data.ts";
-import { parseIndexMember, pruneIndex, readIndex } from "./job-index.ts";
+import {
+  adoptedKeyOf,
+  adoptMembers,
+  indexKeyOf,
+  type Placement,
+  parseIndexMember,
+  placeMembers,
+  readIndex,
+} from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -121,40 +129,96 @@ export interface ListJobsQuery {
 
 /**
  * Newest first across providers and accounts, read from the account queues' job indexes,
- * merged (job-index.ts). The cursor is the
- * index position of the last job returned, so a walk over every page lists each job once
- * however jobs change state meanwhile; a full page always carries a cursor, and the walk
- * ends at the first page without one. A status filter reads candidates' states and keeps
- * reading the index until the page is full or the index ends.
+ * merged (job-index.ts): the all-jobs indexes, or with a `status` filter only that status's
+ * indexes (of the `provider`'s accounts when given), so a page costs O(accounts × (log n +
+ * limit)) whatever the other statuses hold. The cursor is the index position of the last
+ * job returned, so a walk over every page lists each job once however jobs change state
+ * meanwhile; a full page always carries a cursor, and the walk ends at the first page
+ * without one. A status index can lag behind BullMQ (job-index.ts): each candidate's real
+ * status is checked, a job no longer of the status is left out and its member moved to its
+ * real status's index, and a member whose job is gone is dropped, so the page is always
+ * right and the index converges.
  */
 export async function listJobs(
   queues: QueueSet,
   query: ListJobsQuery,
 ): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+  const accounts = queues.accountsOf(query.provider);
   let after = decodeCursor(query.cursor);
   const jobs: JobView[] = [];
   for (;;) {
-    const members = await readIndex(queues, queues.accountsOf(query.provider), after, limit);
+    const members = await readIndex(queues, accounts, query.status, after, limit);
     const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
-    const stale: { member: string; queue: Queue }[] = [];
+    const fixes = new Map<string, Placement[]>();
+    const fix = (queue: Queue, placement: Placement) =>
+      fixes.set(queue.name, [...(fixes.get(queue.name) ?? []), placement]);
+    const repair = () =>
+      Promise.all([...fixes].map(([queueName, placements]) => placeMembers(queues, queueName, placements)));
     for (const [index, candidate] of candidates.entries()) {
       const member = members[index] as string;
       if ("stale" in candidate) {
-        if (candidate.stale) stale.push({ member, queue: candidate.stale });
+        if (candidate.stale) fix(candidate.stale, { member, status: undefined });
         continue;
       }
-      if (query.status && statusOfJob(candidate.state, candidate.job) !== query.status) continue;
+      const status = statusOfJob(candidate.state, candidate.job);
+      if (query.status && status !== query.status) {
+        // Moved only while still where this read found it, so an event that landed since wins.
+        if (status) fix(candidate.queue, { member, status, from: query.status });
+        continue;
+      }
       jobs.push(await toView(queues, candidate.queue, candidate.job, candidate.state));
       if (jobs.length === limit) {
-        await pruneIndex(queues, stale);
+        await repair();
         return { jobs, nextCursor: encodeCursor(member) };
       }
     }
-    await pruneIndex(queues, stale);
+    await repair();
     if (members.length < limit) return { jobs, nextCursor: null };
     after = members.at(-1);
   }
+}
+
+/**
+ * Lists, in its status's index, each job of one queue that no status index holds: the jobs
+ * retained from before the status indexes (job-index.ts), which no event would move any
+ * more. Walks the all-jobs index oldest first in chunks of `chunk`, reads each job's real
+ * status, and drops a member whose job is gone; a member an event placed meanwhile is left
+ * alone. O(jobs) once: a key marks the queue done (set by the enqueue script too when it
+ * starts a queue's index, so a queue with no older jobs is never walked), and `stop()`
+ * answering true ends the walk early (shutdown) without marking it, so the next start walks
+ * again. Answers how many it listed.
+ */
+export async function adoptUnlistedJobs(
+  queues: QueueSet,
+  queue: Queue,
+  { chunk = 500, stop = () => false }: { chunk?: number; stop?: () => boolean } = {},
+): Promise<number> {
+  const doneKey = adoptedKeyOf(queues, queue.name);
+  if (await queues.connection.exists(doneKey)) return 0;
+  let adopted = 0;
+  let min = "-";
+  for (;;) {
+    if (stop()) return adopted;
+    const members = await queues.connection.zrangebylex(indexKeyOf(queues, queue.name), min, "+", "LIMIT", 0, chunk);
+    const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
+    const listed: Placement[] = [];
+    const gone: Placement[] = [];
+    for (const [index, candidate] of candidates.entries()) {
+      const member = members[index] as string;
+      if (!("stale" in candidate)) listed.push({ member, status: statusOfJob(candidate.state, candidate.job) });
+      else if (candidate.stale) gone.push({ member, status: undefined });
+    }
+    const [placed] = await Promise.all([
+      adoptMembers(queues, queue.name, listed),
+      placeMembers(queues, queue.name, gone),
+    ]);
+    adopted += placed;
+    if (members.length < chunk) break;
+    min = `(${members.at(-1)}`;
+  }
+  await queues.connection.set(doneKey, "1");
+  return adopted;
 }
 
 type Candidate =
