@@ -1,6 +1,4 @@
 import type { QueueSet } from "@provisioner/queue";
-import { bodyLimit } from "hono/body-limit";
-import { except } from "hono/combine";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { authenticate, type TokenResolver } from "./auth.ts";
@@ -9,7 +7,7 @@ import { mountDashboard } from "./dashboard.ts";
 import { mountDocs } from "./docs.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
-import { guardJsonBody, requestLog, requireRedis, toApiError } from "./middleware.ts";
+import { guardJsonBody, limitBody, requestLog, requireRedis, toApiError } from "./middleware.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { callbackDeliveryRoutes } from "./routes/callback-deliveries.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
@@ -49,19 +47,19 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   mountDocs(app);
   mountDashboard(app, queues, tokens);
 
-  const limitBody = bodyLimit({
-    maxSize: bodyLimitBytes,
-    onError: () => {
-      throw new ApiError("PAYLOAD_TOO_LARGE", `the request body exceeds ${bodyLimitBytes} bytes`, {
-        hint: "split a bulk request into smaller ones",
-      });
-    },
+  const limitedBody = limitBody(bodyLimitBytes, () => {
+    throw new ApiError("PAYLOAD_TOO_LARGE", `the request body exceeds ${bodyLimitBytes} bytes`, {
+      hint: "split a bulk request into smaller ones",
+    });
   });
 
   // Authentication first, so an unknown caller cannot make us read a body; Redis last, so a
   // bad token or an oversize body is told so even during an outage. Events authenticate by
   // their signature instead of a bearer token (routes/events.ts).
-  app.use("/v1/*", except("/v1/events/*", authenticate(tokens)), limitBody, guardJsonBody(), requireRedis(queues));
+  const authenticated = authenticate(tokens);
+  const unlessEvent: typeof authenticated = (c, next) =>
+    c.req.path.startsWith("/v1/events/") ? next() : authenticated(c, next);
+  app.use("/v1/*", unlessEvent, limitedBody, guardJsonBody(), requireRedis(queues));
   app.route("/v1", eventRoutes(queues));
   app.route("/v1", jobRoutes(queues));
   app.route("/v1", bulkRoutes(queues));

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createRedisConnection, openQueues, type QueueSet, submitJobs } from "@provisioner/queue";
+import { createRedisConnection, openQueues, type QueueSet, submitJob, submitJobs } from "@provisioner/queue";
 import { type PrivateRedis, startPrivateRedis } from "@provisioner/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { testConfig, waitUntilReady } from "./test-support.ts";
@@ -91,4 +91,88 @@ it("reads an account's lane clock once for submissions that arrive while a read 
   // One GET for the 50 that came together, one for the submission after them.
   expect(sent.filter((name) => name === "get")).toHaveLength(2);
   expect(sent.filter((name) => name === "exec")).toHaveLength(51);
+});
+
+/** Counts the commands the API's connection sends while `run` runs. */
+async function sentWhile(run: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const sendCommand = connection.sendCommand.bind(connection);
+  connection.sendCommand = ((
+    command: Parameters<typeof sendCommand>[0],
+    stream?: Parameters<typeof sendCommand>[1],
+  ) => {
+    sent.push(command.name);
+    return sendCommand(command, stream);
+  }) as typeof connection.sendCommand;
+  try {
+    await run();
+  } finally {
+    connection.sendCommand = sendCommand;
+  }
+  return sent;
+}
+
+it("queues the single submissions of one turn of the event loop in one MULTI, each with its own outcome", async () => {
+  let outcomes: Awaited<ReturnType<typeof submitJob>>[] = [];
+  const sent = await sentWhile(async () => {
+    outcomes = await Promise.all(Array.from({ length: 50 }, () => submitJob(queues, request())));
+  });
+  expect(sent.filter((name) => name === "multi")).toHaveLength(1);
+  expect(sent.filter((name) => name === "exec")).toHaveLength(1);
+  expect(outcomes.every((outcome) => outcome.accepted && !outcome.deduplicated)).toBe(true);
+  expect(new Set(outcomes.map((outcome) => outcome.id)).size).toBe(50);
+  const queue = queues.queueOf("bridgeport", "default");
+  const stored = await Promise.all(outcomes.map((outcome) => queue.getJob(outcome.id)));
+  expect(stored.every((job) => job !== undefined)).toBe(true);
+});
+
+it("keeps the rules of a key within one turn: the same request is the first's job, a different one is refused", async () => {
+  const key = `key-${randomUUID()}`;
+  const same = request("db_turn_same", key);
+  const [first, repeat, other] = await Promise.all([
+    submitJob(queues, same),
+    submitJob(queues, { ...same }),
+    submitJob(queues, request("db_turn_other", key)),
+  ]);
+  expect(first).toMatchObject({ accepted: true, deduplicated: false });
+  expect(repeat).toMatchObject({ accepted: true, id: first?.id, deduplicated: true });
+  expect(other).toMatchObject({ accepted: false, code: "IDEMPOTENCY_KEY_REUSED" });
+});
+
+it("fails every submission of a turn when Redis refuses the turn's MULTI, and each can be repeated", async () => {
+  const requests = [request(), request()];
+  const exec = connection.multi.bind(connection);
+  const failing = await Promise.allSettled(
+    (() => {
+      // The next MULTI's EXEC fails as a dropped connection would.
+      connection.multi = ((...args: Parameters<typeof exec>) => {
+        connection.multi = exec;
+        const multi = exec(...args);
+        multi.exec = () => Promise.reject(new Error("connection lost"));
+        return multi;
+      }) as typeof connection.multi;
+      return requests.map((r) => submitJob(queues, r));
+    })(),
+  );
+  connection.multi = exec;
+  expect(failing.map((result) => result.status)).toEqual(["rejected", "rejected"]);
+  const repeated = await Promise.all(requests.map((r) => submitJob(queues, r)));
+  expect(repeated.every((outcome) => outcome.accepted && !outcome.deduplicated)).toBe(true);
+});
+
+it("sends a large submission as several MULTIs and still tells a key repeated across them", async () => {
+  const key = `key-${randomUUID()}`;
+  const requests = Array.from({ length: 250 }, () => request());
+  requests[3] = request("db_chunk_same", key);
+  requests[240] = request("db_chunk_same", key);
+  requests[245] = request("db_chunk_other", key);
+  let outcomes: Awaited<ReturnType<typeof submitJobs>> = [];
+  const sent = await sentWhile(async () => {
+    outcomes = await submitJobs(queues, requests);
+  });
+  expect(sent.filter((name) => name === "exec")).toHaveLength(3);
+  expect(outcomes[3]).toMatchObject({ accepted: true, deduplicated: false });
+  expect(outcomes[240]).toMatchObject({ accepted: true, id: outcomes[3]?.id, deduplicated: true });
+  expect(outcomes[245]).toMatchObject({ accepted: false, code: "IDEMPOTENCY_KEY_REUSED" });
+  expect(outcomes.filter((outcome) => outcome.accepted && !outcome.deduplicated)).toHaveLength(248);
 });

@@ -14,5 +14,15 @@ export const redactedPaths = ["authorization", "input", "password", "token", "se
 /** The API's logger: JSON lines with secrets redacted, on stdout unless `destination` is given. */
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   const settings: LoggerOptions = { name: "api", ...options, redact: { paths: redactedPaths, censor: "[redacted]" } };
-  return destination ? pino(settings, destination) : pino(settings);
+  // Lines are written in batches of 4 KB, not one write a line (one a request): pino flushes
+  // what is left when the process exits, so only a SIGKILL can lose the last few lines.
+  return pino(settings, destination ?? pino.destination({ dest: 1, minLength: 4096, sync: false }));
 }
+
+/**
+ * The request log's logger: the same destination and fields, without redaction. Its lines
+ * carry only fields the request log sets itself (id, method, path, status, duration, the
+ * token's name), never a body, a header or a secret, and redaction costs ~20 µs a line,
+ * more than the rest of the line: a third of the API's time per request besides the queue.
+ */
+export const withoutRedaction = (logger: Logger): Logger => logger.child({}, { redact: [] });

@@ -1,17 +1,20 @@
 import { isRedisUnavailable, type QueueSet } from "@provisioner/queue";
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
 import type { ApiEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
+import { withoutRedaction } from "./logger.ts";
 
 /** One line per request: id, method, path, status, duration and the token's name. Never a body. */
 export function requestLog(logger: Logger) {
+  const log = withoutRedaction(logger);
   return createMiddleware<ApiEnv>(async (c, next) => {
     const started = performance.now();
     await next();
-    logger.info(
+    log.info(
       {
         requestId: c.get("requestId"),
         method: c.req.method,
@@ -85,10 +88,15 @@ function hazardIn(body: unknown): ApiError | undefined {
 export function guardJsonBody() {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const mediaType = c.req.header("content-type")?.split(";")[0]?.trim() ?? "";
-    if (c.req.raw.body && jsonMediaType.test(mediaType)) {
+    // Not `c.req.raw.body`: on @hono/node-server that builds a WHATWG Request and stream around
+    // the socket, where reading the bytes directly (arrayBuffer) does not.
+    if (hasBody(c) && jsonMediaType.test(mediaType)) {
+      const bytes = await c.req.arrayBuffer();
+      // An empty body is no body: the route decides (a DELETE needs none, a POST's validator refuses it).
+      if (bytes.byteLength === 0) return next();
       let text: string;
       try {
-        text = strictUtf8.decode(await c.req.arrayBuffer());
+        text = strictUtf8.decode(bytes);
       } catch (error) {
         if (!(error instanceof TypeError)) throw error;
         throw new ApiError("INVALID_JSON", "the request body is not valid UTF-8");
@@ -101,8 +109,30 @@ export function guardJsonBody() {
       }
       const hazard = hazardIn(body);
       if (hazard) throw hazard;
+      // The route's validator reads the body again with c.req.json(): answer it with this parse.
+      // Hono would otherwise rebuild a Response from the cached bytes, decode and parse them again.
+      c.req.json = <T>() => Promise.resolve(body as T);
     }
     await next();
+  });
+}
+
+const hasBody = (c: Context) => c.req.method !== "GET" && c.req.method !== "HEAD";
+
+/**
+ * 413 for a body over `maxBytes`. A body that declares its length is judged by the header
+ * alone (Node's parser holds the body to it), without touching `c.req.raw.body`, which on
+ * @hono/node-server builds a WHATWG Request and stream per request; only a body without one
+ * (chunked) goes through hono's bodyLimit, which counts the bytes as they stream in.
+ */
+export function limitBody(maxBytes: number, onError: () => never) {
+  const streamed = bodyLimit({ maxSize: maxBytes, onError });
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    if (!hasBody(c)) return next();
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    if (Number(length) > maxBytes) onError();
+    return next();
   });
 }
 

@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
 import {
@@ -92,6 +95,42 @@ describe("the error envelope", () => {
     const res = await app.request("/v1/jobs", jsonRequest("POST", body));
     expect(res.status).toBe(413);
     expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(0);
+  });
+
+  it("answers 413 over real HTTP whether the body declares its length or streams in chunks, and queues nothing", async () => {
+    const limit = 100;
+    const app = createApp({ queues: api.queues, tokens: testTokens, logger: silentLogger, bodyLimitBytes: limit });
+    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/v1/jobs`;
+    const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+    const oversize = JSON.stringify({ ...aJob, metadata: { note: "x".repeat(200) } });
+    try {
+      const declared = await fetch(url, { method: "POST", headers, body: oversize });
+      const bytes = new TextEncoder().encode(oversize);
+      const chunked = await fetch(url, {
+        method: "POST",
+        headers,
+        duplex: "half",
+        body: new ReadableStream({
+          start(controller) {
+            for (let at = 0; at < bytes.length; at += 40) controller.enqueue(bytes.slice(at, at + 40));
+            controller.close();
+          },
+        }),
+      } as RequestInit);
+      for (const res of [declared, chunked]) {
+        expect(res.status).toBe(413);
+        expect(((await res.json()) as Json).error.code).toBe("PAYLOAD_TOO_LARGE");
+      }
+      const small = await fetch(url, { method: "POST", headers, body: JSON.stringify(aJob) });
+      expect(small.status).toBe(202);
+      expect(await queuedCount(api.queues.queueOf("postgres"))).toBe(1);
+      await api.queues.queueOf("postgres").obliterate({ force: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("answers 404 NOT_FOUND in the envelope for an unknown route", async () => {

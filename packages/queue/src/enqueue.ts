@@ -36,44 +36,64 @@ export type SubmitOutcome =
   | { accepted: true; id: string; status: JobStatus; deduplicated: boolean }
   | { accepted: false; id: string; code: "IDEMPOTENCY_KEY_REUSED"; message: string };
 
+/** Jobs a MULTI carries: a large request goes as several, the next prepared while Redis runs the last. */
+const chunkSize = 100;
+
 /**
- * Queues requests: one MULTI per account queue that indexes the new jobs, answers what
+ * Queues requests: MULTIs per account queue, each of which indexes its new jobs, answers what
  * already stood under each id (so a new job is told from a repeat without a read-back), and
  * adds the jobs, each with its lane's priority (lanes.ts). BullMQ refuses a second job with
- * an existing id atomically, so concurrent repeats of a key make one job.
+ * an existing id atomically, so concurrent repeats of a key make one job. A MULTI is sent as
+ * soon as its chunk is prepared, so hashing and encrypting the next chunk runs while Redis
+ * adds this one; one connection keeps their order, so a repeat in a later chunk finds the
+ * job of an earlier one as it would in a later call.
  */
 export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
   const now = Date.now();
-  const prepared = requests.map((request) => prepare(queues, request, now));
-
-  const byQueue = new Map<Queue, typeof prepared>();
-  for (const job of prepared) {
-    const queue = queues.queueOf(job.data.provider, job.data.account);
-    const jobs = byQueue.get(queue);
-    if (jobs) jobs.push(job);
-    else byQueue.set(queue, [job]);
-  }
+  const byQueue = new Map<Queue, number[]>();
+  requests.forEach((request, index) => {
+    const queue = queues.queueOf(request.provider, request.account);
+    const indexes = byQueue.get(queue);
+    if (indexes) indexes.push(index);
+    else byQueue.set(queue, [index]);
+  });
   const clocks = await readLaneClocks(queues, [...byQueue.keys()]);
-  const stored = new Map<string, Pick<JobData, "submissionId" | "requestHash">>();
-  await Promise.all(
-    [...byQueue].map(async ([queue, jobs], index) => {
-      const clock = clocks[index] ?? 1;
-      let bulkIndex = 0;
+
+  const prepared: { id: string; data: JobData }[] = new Array(requests.length);
+  const chunks: { queue: Queue; jobs: { id: string; data: JobData }[]; before: Promise<(string | undefined)[]> }[] = [];
+  [...byQueue].forEach(([queue, indexes], queueIndex) => {
+    const clock = clocks[queueIndex] ?? 1;
+    let bulkIndex = 0;
+    for (let start = 0; start < indexes.length; start += chunkSize) {
+      const jobs = indexes.slice(start, start + chunkSize).map((index) => {
+        const job = prepare(queues, requests[index] as SubmitRequest, now);
+        prepared[index] = job;
+        return job;
+      });
       const prioritized = jobs.map((job) => ({
         ...job,
         priority: priorityOf(job.data.lane, clock, job.data.lane === "bulk" ? bulkIndex++ : 0),
       }));
-      const before = await addJobsIndexed(queues, queue, prioritized);
-      jobs.forEach((job, i) => {
-        if (stored.has(job.id)) return;
-        const raw = before[i];
-        // A new id stands for the first request that named it; a repeat within this call is compared with it.
-        // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
-        const data = raw === undefined ? job.data : readJobData({ queueName: queue.name, data: JSON.parse(raw) }).data;
-        stored.set(job.id, { submissionId: data.submissionId, requestHash: data.requestHash });
-      });
-    }),
-  );
+      chunks.push({ queue, jobs, before: addJobsIndexed(queues, queue, prioritized) });
+    }
+  });
+  // Every chunk is in flight: wait for all (none left unobserved) before reading any.
+  const answers = await Promise.allSettled(chunks.map((chunk) => chunk.before));
+  const failed = answers.find((answer) => answer.status === "rejected");
+  if (failed) throw failed.reason;
+
+  const stored = new Map<string, Pick<JobData, "submissionId" | "requestHash">>();
+  chunks.forEach(({ queue, jobs }, chunkIndex) => {
+    const before = (answers[chunkIndex] as PromiseFulfilledResult<(string | undefined)[]>).value;
+    jobs.forEach((job, i) => {
+      if (stored.has(job.id)) return;
+      const raw = before[i];
+      // A new id stands for the first request that named it; a repeat within this call is compared with it.
+      // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
+      const data = raw === undefined ? job.data : readJobData({ queueName: queue.name, data: JSON.parse(raw) }).data;
+      stored.set(job.id, { submissionId: data.submissionId, requestHash: data.requestHash });
+    });
+  });
 
   return Promise.all(
     prepared.map(async (job): Promise<SubmitOutcome> => {
@@ -93,6 +113,47 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
       return { accepted: true, id: job.id, status: statusOfState(state) ?? "queued", deduplicated: true };
     }),
   );
+}
+
+/** Requests waiting for this turn of the event loop's shared MULTI, per queue set. */
+const pendingTurns = new WeakMap<QueueSet, { request: SubmitRequest; settle: PromiseWithResolvers<SubmitOutcome> }[]>();
+/** A turn's submissions beyond this go in a second call, so one MULTI stays small. */
+const turnLimit = 1_000;
+
+/**
+ * Queues one request together with every other one submitted in the same turn of the event
+ * loop: one `submitJobs` call, so one MULTI per account queue, for all of them. Under
+ * concurrent single submissions (`POST /v1/jobs` at 50 connections) this spends one
+ * transaction, one lane-clock read and one round trip on several requests instead of one
+ * each, and delays none by more than that turn. Each request keeps its own outcome, and the
+ * rules of `submitJobs` hold within the group as between calls: the first request for a new
+ * key makes the job, a later one in the group is its repeat (or a key reused). A Redis
+ * failure fails every request of the group, each of which the caller may repeat safely.
+ */
+export function submitJob(queues: QueueSet, request: SubmitRequest): Promise<SubmitOutcome> {
+  const settle = Promise.withResolvers<SubmitOutcome>();
+  let turn = pendingTurns.get(queues);
+  if (!turn || turn.length >= turnLimit) {
+    const started: NonNullable<typeof turn> = [];
+    turn = started;
+    pendingTurns.set(queues, started);
+    setImmediate(() => {
+      if (pendingTurns.get(queues) === started) pendingTurns.delete(queues);
+      submitJobs(
+        queues,
+        started.map((pending) => pending.request),
+      ).then(
+        (outcomes) => {
+          for (const [i, pending] of started.entries()) pending.settle.resolve(outcomes[i] as SubmitOutcome);
+        },
+        (error: unknown) => {
+          for (const pending of started) pending.settle.reject(error);
+        },
+      );
+    });
+  }
+  turn.push({ request, settle });
+  return settle.promise;
 }
 
 function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: string; data: JobData } {

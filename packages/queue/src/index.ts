@@ -51,7 +51,7 @@ export {
   settingsOf,
 } from "./config.ts";
 export { indexDeath } from "./dead-index.ts";
-export { type SubmitOutcome, type SubmitRequest, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
+export { type SubmitOutcome, type SubmitRequest, submitJob, submitJobs, type UnvalidatedRequest } from "./enqueue.ts";
 export {
   type DeadLetterFilter,
   deadLetterCounts,

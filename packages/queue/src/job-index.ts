@@ -153,7 +153,11 @@ export async function addJobsIndexed(
   ]);
   for (const { id, data, priority } of jobs) {
     const options = jobOptionsFor(queues.config, data, id, priority);
-    await new Job(queue, createDatabaseJob, data, options, id).addJob(multi);
+    // BullMQ queues the add on the MULTI before its first await (its own addJobs relies on
+    // that too), and its answer comes back in exec's replies: not awaited here, so nothing
+    // yields between this call's first line and its exec, and calls made in order send their
+    // MULTIs in order.
+    new Job(queue, createDatabaseJob, data, options, id).addJob(multi).catch(() => {});
   }
   const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
   for (const [error, reply] of replies) {

@@ -8,7 +8,7 @@ import {
   listJobsQuerySchema,
   submittedSchema,
 } from "@provisioner/api-contract";
-import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJobs } from "@provisioner/queue";
+import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJob } from "@provisioner/queue";
 import { createRouter } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { keyReused, toSubmitRequest } from "../queue-request.ts";
@@ -81,8 +81,7 @@ export function jobRoutes(queues: QueueSet) {
     .openapi(submitRoute, async (c) => {
       const body = c.req.valid("json");
       const headerKey = c.req.valid("header")["idempotency-key"];
-      const [outcome] = await submitJobs(queues, [toSubmitRequest(queues.config, body, headerKey)]);
-      if (!outcome) throw new Error("submitJobs answered no outcome");
+      const outcome = await submitJob(queues, toSubmitRequest(queues.config, body, headerKey));
       if (!outcome.accepted) throw keyReused(outcome, body.idempotencyKey !== undefined || headerKey !== undefined);
       const submitted = { id: outcome.id, status: outcome.status, deduplicated: outcome.deduplicated };
       return outcome.deduplicated ? c.json(submitted, 200) : c.json(submitted, 202);
