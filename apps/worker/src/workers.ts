@@ -141,15 +141,19 @@ function countEndings(
  * that the reconciliation on `batchReconcileMs` corrects.
  */
 function trackBatches(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
-  const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
+  const record = (
+    job: Job<JobData, JobResult> | undefined,
+    status: "running" | "retrying" | "succeeded" | "dead",
+    outcome?: JobResult["outcome"],
+  ) => {
     const batchId = job ? readJobData(job).data.batchId : undefined;
     if (!job || batchId === undefined) return;
-    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status).catch((error: Error) =>
+    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status, outcome).catch((error: Error) =>
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a batch job's status"),
     );
   };
   worker.on("active", (job) => record(job, "running"));
-  worker.on("completed", (job) => record(job, "succeeded"));
+  worker.on("completed", (job, result) => record(job, "succeeded", result.outcome));
   worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
 }
 
