@@ -55,7 +55,8 @@ export const bulkAnswer = bulkResponseSchema
   .loose();
 export type BulkResponse = z.output<typeof bulkAnswer>;
 
-export const batchAnswer = batchViewSchema.loose();
+// `outcomes` is newer than the rest: an older API leaves it out, and the summary then reads the rows.
+export const batchAnswer = batchViewSchema.extend({ outcomes: batchViewSchema.shape.outcomes.optional() }).loose();
 export type BatchView = z.output<typeof batchAnswer>;
 
 export const callbackDeliveryAnswer = callbackDeliveryViewSchema.extend({ event: z.string() }).loose();

@@ -35,9 +35,12 @@ describe("provisioner bulk", () => {
 
   it("creates a database for every row of a CSV file and says so", async () => {
     file = writeInput(stack, "tenants.csv", `${csvOf(names)}\n`);
+    const mark = stack.requests.length;
     const result = await bulk(file);
     expect(result.code, show(result)).toBe(0);
     expect(result.stdout).toMatch(/^created\s+3$/m);
+    // The batch counted how its jobs ended: the summary reads no job.
+    expect(stack.requests.slice(mark).filter((request) => request.startsWith("GET /v1/jobs/"))).toEqual([]);
     expect(result.stdout).toMatch(/^deduplicated\s+0 /m);
     expect(result.stdout).toMatch(/^dead\s+0$/m);
     expect(result.stdout).toMatch(/^rejected\s+0$/m);
@@ -97,14 +100,31 @@ describe("provisioner bulk", () => {
     stack.setFaults([{ provider: "bridgeport", fault: "error", status: 400, namePrefix: "bad-" }]);
     const ok = uniqueName("ok-");
     const bad = uniqueName("bad-");
+    const mark = stack.requests.length;
     const result = await bulk(writeInput(stack, "with-dead.csv", csvOf([ok, bad])));
     stack.setFaults([]);
     expect(result.code, show(result)).toBe(1);
     expect(result.stdout).toMatch(/^created\s+1$/m);
     expect(result.stdout).toMatch(/^dead\s+1$/m);
     expect(result.stdout).toMatch(/^ {2}row 3: bridgeport-\S+: invalid 400 \S+: .+$/m);
+    // Only the dead row's job is read, for its error.
+    expect(stack.requests.slice(mark).filter((request) => request.startsWith("GET /v1/jobs/"))).toHaveLength(1);
     expect(created(ok)).toBe(1);
     expect(created(bad)).toBeUndefined();
+  });
+
+  it("tells rows whose database was already at the provider from created ones, without reading a job", async () => {
+    // Creates whose answer is lost: the retry finds the database on a 409 and adopts it.
+    stack.setFaults([{ provider: "bridgeport", fault: "lost_response", namePrefix: "lost-" }]);
+    const rows = [uniqueName("lost-"), uniqueName("ok-"), uniqueName("lost-")];
+    const mark = stack.requests.length;
+    const result = await bulk(writeInput(stack, "adopted.csv", csvOf(rows)));
+    stack.setFaults([]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^created\s+1$/m);
+    expect(result.stdout).toMatch(/^deduplicated\s+2 \(0 already queued, 2 already at the provider\)$/m);
+    expect(stack.requests.slice(mark).filter((request) => request.startsWith("GET /v1/jobs/"))).toEqual([]);
+    for (const name of rows) expect(created(name)).toBe(1);
   });
 
   it("with --no-wait, prints the counts and batch ids and leaves", async () => {

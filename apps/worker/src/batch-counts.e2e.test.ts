@@ -73,6 +73,7 @@ it("keeps a batch's counts as its jobs end across queues, says finished, and pag
   const batch = await waitFinished(batchId, 20_000);
   expect(batch.counts).toEqual({ queued: 0, running: 0, retrying: 0, succeeded: 11, dead: 7, expired: 0 });
   expect(batch.counts).toEqual(await recountBatch(harness.queues, batchId));
+  expect(batch.outcomes).toEqual({ created: 11, deduplicated: 0 });
 
   // The dead items, three a page, each once, newest first.
   const seen: string[] = [];
@@ -88,6 +89,22 @@ it("keeps a batch's counts as its jobs end across queues, says finished, and pag
   expect(new Set(seen).size).toBe(7);
 });
 
+it("counts how the jobs it queued succeeded (created or adopted), not the repeats an earlier batch queued", async () => {
+  // Creates whose answer is lost: the retry finds the database on a 409 and adopts it.
+  harness.setFaults([{ provider: "bridgeport", fault: "lost_response", namePrefix: "there" }]);
+  const adopted = Array.from({ length: 3 }, () => ({ provider: "bridgeport" as const, name: uniqueName("there") }));
+  const fresh = Array.from({ length: 4 }, () => ({ provider: "bridgeport" as const, name: uniqueName("ok") }));
+  const first = await submitBatch([...fresh, ...adopted]);
+  await harness.startWorkers();
+  expect((await waitFinished(first, 15_000)).outcomes).toEqual({ created: 4, deduplicated: 3 });
+
+  // The same rows again, plus one new: the repeats end in both batches, their outcomes only in the first.
+  const second = await submitBatch([...fresh, { provider: "bridgeport", name: uniqueName("ok") }]);
+  const batch = await waitFinished(second, 15_000);
+  expect(batch).toMatchObject({ total: 5, counts: { succeeded: 5 }, outcomes: { created: 1, deduplicated: 0 } });
+  expect((await getBatch(harness.queues, first))?.outcomes).toEqual({ created: 4, deduplicated: 3 });
+});
+
 it("reconciliation corrects a transition whose event was missed, and never undoes a newer write", async () => {
   const batchId = await submitBatch([{ provider: "artie", name: uniqueName("ok") }]);
   await harness.startWorkers({ batchReconcileMs: 60_000 });
@@ -98,6 +115,7 @@ it("reconciliation corrects a transition whose event was missed, and never undoe
     )
   )[0] as string;
   expect(done.counts.succeeded).toBe(1);
+  expect(done.outcomes).toEqual({ created: 1, deduplicated: 0 });
 
   // As if the worker died between BullMQ's move and its event: the batch still says running.
   const queue = harness.queues.queueOf("artie");
@@ -108,10 +126,13 @@ it("reconciliation corrects a transition whose event was missed, and never undoe
     await setBatchStatuses(harness.queues, queue.name, batchId, [{ id, status: "dead", expected: "queued" }]),
   ).toBe(0);
 
+  // A job leaving a success takes its outcome's count with it, and the reconciliation's move back counts it again, once.
+  expect((await getBatch(harness.queues, batchId))?.outcomes).toEqual({ created: 0, deduplicated: 0 });
   expect(await reconcileBatches(harness.queues, queue)).toBe(1);
   expect(await getBatch(harness.queues, batchId)).toMatchObject({
     finished: true,
     counts: { succeeded: 1, running: 0 },
+    outcomes: { created: 1, deduplicated: 0 },
   });
   expect(await reconcileBatches(harness.queues, queue)).toBe(0);
 });

@@ -146,14 +146,18 @@ function countEndings(
  * moves a member it finds in the wrong status index.
  */
 function trackStatuses(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
-  const record = (job: Job<JobData, JobResult> | undefined, status: JobStatus, listed = true) => {
+  const record = (
+    job: Job<JobData, JobResult> | undefined,
+    status: JobStatus,
+    { listed = true, outcome }: { listed?: boolean; outcome?: JobResult["outcome"] } = {},
+  ) => {
     if (!job) return;
-    recordJobStatus(queues, job, status, { listed }).catch((error: Error) =>
+    recordJobStatus(queues, job, status, { listed, outcome }).catch((error: Error) =>
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a job's status"),
     );
   };
-  worker.on("active", (job) => record(job, "running", false));
-  worker.on("completed", (job) => record(job, "succeeded"));
+  worker.on("active", (job) => record(job, "running", { listed: false }));
+  worker.on("completed", (job, result) => record(job, "succeeded", { outcome: result.outcome }));
   worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
 }
 

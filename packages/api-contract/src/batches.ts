@@ -54,6 +54,17 @@ export const batchViewSchema = z
       >),
       expired: countSchema.meta({ description: "Jobs past their retention." }),
     }),
+    outcomes: z
+      .object({
+        created: countSchema.meta({ description: "Succeeded by creating the database." }),
+        deduplicated: countSchema.meta({
+          description: "Succeeded by finding the database already at the provider and adopting it.",
+        }),
+      })
+      .meta({
+        description:
+          "How the succeeded jobs this request queued ended. Items answered by a job an earlier request queued (`deduplicated` in the bulk answer) count in that request's batch, not here.",
+      }),
     finished: z.boolean().meta({ description: "Every job of the batch is terminal (succeeded, dead or expired)." }),
     dead: z
       .array(z.object({ id: z.string(), reason: z.string().nullable() }))

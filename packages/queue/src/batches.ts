@@ -2,6 +2,7 @@ import { type BatchView, type JobStatus, jobStatuses } from "@provisioner/api-co
 import type { Queue } from "bullmq";
 import { addCallback } from "./callbacks.ts";
 import { deathReasons } from "./failed-jobs.ts";
+import { type JobResult, jobResultSchema } from "./job-data.ts";
 import { indexKeysOf, placeMemberLua } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
 import type { RedisConnection } from "./redis.ts";
@@ -12,7 +13,9 @@ import { statusOfState } from "./status.ts";
 // atomic across queues on a cluster, so its state is kept per (batch, queue), each key
 // carrying the queue's hash tag (its name, `{provider.account}`):
 //   batch-jobs:{q}:<batch>     hash   job id → the status last recorded for it
-//   batch-counts:{q}:<batch>   hash   status → how many of the batch's jobs in q have it
+//   batch-counts:{q}:<batch>   hash   status → how many of the batch's jobs in q have it; and
+//                                     outcome:<created|deduplicated> → how many of the jobs
+//                                     the batch itself queued (not repeats) succeeded so
 //   batch-dead:{q}:<batch>     zset   the dead ones, scored by when they died (paging)
 //   batch-pending:{q}:<batch>  set    the ones not yet terminal (what reconciliation checks)
 //   batch-open:{q}             set    the batches with pending jobs in q, or not yet settled
@@ -31,6 +34,8 @@ import { statusOfState } from "./status.ts";
 // writer that dies before settling leaves the batch open, and the reconciliation settles it.
 
 export type BatchStatus = JobStatus | "expired";
+/** How a succeeded job ended: it created its database, or found and adopted it. */
+type SuccessOutcome = JobResult["outcome"];
 const terminal: ReadonlySet<BatchStatus> = new Set<BatchStatus>(["succeeded", "dead", "expired"]);
 
 const spanKey = (queues: QueueSet, batchId: string) => `${queues.config.prefix}:batch:${batchId}`;
@@ -58,18 +63,30 @@ const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
 // expected "*" sets always, "-" only a job not yet recorded, anything else only while that
 // is the recorded status (compare-and-set). A member ("" for none) is moved to the status's
 // index too, whenever the write is allowed: the worker's one script call per event moves both.
+// A status of "succeeded/<outcome>" is recorded whole and counts the outcome beside the
+// status; a job that leaves it (a stale event, then the reconciliation) takes its outcome's
+// count with it, so the outcome counts always sum over the recorded successes, each once.
 const setStatusScript = `${placeMemberLua}
+local function split(value)
+  local status, outcome = string.match(value, "^([^/]+)/?(.*)$")
+  return status, outcome
+end
 local positions = {${jobStatuses.map((status, i) => `${status} = ${i + 1}`).join(", ")}}
 local changed = 0
 for i = 4, #ARGV, 4 do
-  local id, expected, status, member = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local old = redis.call("HGET", KEYS[1], id)
+  local id, expected, member = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+  local status, outcome = split(ARGV[i + 2])
+  local recorded = redis.call("HGET", KEYS[1], id)
+  local old, oldOutcome = nil, ""
+  if recorded then old, oldOutcome = split(recorded) end
   local allowed = expected == "*" or (expected == "-" and not old) or (old and old == expected)
   if allowed and member ~= "" and positions[status] then placeMember(6, member, positions[status], 0) end
   if allowed and old ~= status then
     if old then redis.call("HINCRBY", KEYS[2], old, -1) end
+    if oldOutcome ~= "" then redis.call("HINCRBY", KEYS[2], "outcome:" .. oldOutcome, -1) end
     redis.call("HINCRBY", KEYS[2], status, 1)
-    redis.call("HSET", KEYS[1], id, status)
+    if outcome ~= "" then redis.call("HINCRBY", KEYS[2], "outcome:" .. outcome, 1) end
+    redis.call("HSET", KEYS[1], id, ARGV[i + 2])
     if status == "dead" then redis.call("ZADD", KEYS[3], ARGV[2], id) elseif old == "dead" then redis.call("ZREM", KEYS[3], id) end
     if status == "succeeded" or status == "dead" or status == "expired" then
       redis.call("SREM", KEYS[4], id)
@@ -109,6 +126,8 @@ function commandOf(connection: RedisConnection): WithSetStatus {
 export interface StatusChange {
   id: string;
   status: BatchStatus;
+  /** With `succeeded`, in the batch that queued the job: how it ended, counted in `outcomes`. */
+  outcome?: SuccessOutcome | undefined;
   /** "*" (default): always; "-": only a job the batch has not recorded yet; a status: only while recorded so. */
   expected?: string;
   /** The job's index member, moved to the status's index with the write (job-index.ts); none by default. */
@@ -119,7 +138,8 @@ export interface StatusChange {
  * Records one job's status in its own batch (`batchId`, from its data) and in every other
  * batch that listed it as a repeat of its key: what the worker's events, replay and discard
  * call. The look-up of the others is sent alongside the first write, not after it. `member`,
- * the job's index member, moves to the status's index in the first write (job-status.ts).
+ * the job's index member, moves to the status's index in the first write (job-status.ts). A
+ * success's `outcome` counts in its own batch only: the others did not queue it.
  */
 export async function setJobBatchStatus(
   queues: QueueSet,
@@ -127,11 +147,11 @@ export async function setJobBatchStatus(
   batchId: string,
   id: string,
   status: BatchStatus,
-  member?: string | undefined,
+  { member, outcome }: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
 ): Promise<void> {
   const [others] = await Promise.all([
     queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
-    setBatchStatuses(queues, queueName, batchId, [{ id, status, member }]),
+    setBatchStatuses(queues, queueName, batchId, [{ id, status, member, outcome }]),
   ]);
   await Promise.all(
     others
@@ -148,7 +168,12 @@ export async function setBatchStatuses(
   changes: readonly StatusChange[],
 ): Promise<number> {
   if (changes.length === 0) return 0;
-  const args = changes.flatMap(({ id, status, expected = "*", member = "" }) => [id, expected, status, member]);
+  const args = changes.flatMap(({ id, status, expected = "*", member = "", outcome }) => [
+    id,
+    expected,
+    status === "succeeded" && outcome !== undefined ? `${status}/${outcome}` : status,
+    member,
+  ]);
   const [changed, pending] = await commandOf(queues.connection)[setStatusCommand](
     ...keysOf(queues, queueName, batchId),
     ...indexKeysOf(queues, queueName),
@@ -220,35 +245,42 @@ async function notifyIfFinished(queues: QueueSet, batchId: string): Promise<void
   if (pending.some((n) => n > 0)) return;
   const batch = await getBatch(queues, batchId, { deadLimit: deadInNotice });
   if (!batch?.finished) return;
-  const { id, total, counts, dead, deadCursor } = batch;
+  const { id, total, counts, outcomes, dead, deadCursor } = batch;
   await addCallback(queues, batchCallbackId(batchId), url, {
     type: "batch.finished",
     timestamp: new Date().toISOString(),
-    data: { id, total, counts, dead, deadCursor },
+    data: { id, total, counts, outcomes, dead, deadCursor },
   });
 }
 
 const emptyCounts = (): BatchView["counts"] =>
   Object.fromEntries([...jobStatuses, "expired"].map((s) => [s, 0])) as BatchView["counts"];
 
+const outcomeField = "outcome:";
+
 /** The counts of a batch: one HGETALL per queue it spans. */
 export async function batchCounts(
   queues: QueueSet,
   batchId: string,
-): Promise<{ queueNames: string[]; counts: BatchView["counts"]; total: number } | undefined> {
+): Promise<
+  { queueNames: string[]; counts: BatchView["counts"]; outcomes: BatchView["outcomes"]; total: number } | undefined
+> {
   const queueNames = await queues.connection.smembers(spanKey(queues, batchId));
   if (queueNames.length === 0) return undefined;
   const counts = emptyCounts();
+  const outcomes: BatchView["outcomes"] = { created: 0, deduplicated: 0 };
   const hashes = await Promise.all(
     queueNames.map((name) => queues.connection.hgetall(keysOf(queues, name, batchId)[1] as string)),
   );
   for (const hash of hashes) {
-    for (const [status, n] of Object.entries(hash)) {
-      if (status in counts) counts[status as BatchStatus] += Number(n);
+    for (const [field, n] of Object.entries(hash)) {
+      if (field in counts) counts[field as BatchStatus] += Number(n);
+      const outcome = field.startsWith(outcomeField) ? field.slice(outcomeField.length) : undefined;
+      if (outcome === "created" || outcome === "deduplicated") outcomes[outcome] += Number(n);
     }
   }
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  return { queueNames, counts, total };
+  return { queueNames, counts, outcomes, total };
 }
 
 export async function getBatch(
@@ -258,7 +290,7 @@ export async function getBatch(
 ): Promise<BatchView | undefined> {
   const summary = await batchCounts(queues, batchId);
   if (!summary) return undefined;
-  const { queueNames, counts, total } = summary;
+  const { queueNames, counts, outcomes, total } = summary;
   const limit = Math.min(Math.max(page.deadLimit ?? 20, 1), 200);
   const cursor = decodeCursor(page.deadCursor);
   const byKey = new Map(queueNames.map((name) => [keysOf(queues, name, batchId)[2] as string, name]));
@@ -276,6 +308,7 @@ export async function getBatch(
     id: batchId,
     total,
     counts,
+    outcomes,
     finished: total > 0 && [...Object.entries(counts)].every(([s, n]) => n === 0 || terminal.has(s as BatchStatus)),
     dead,
     deadCursor: entries.length > limit && last ? encodeCursor(last.score, last.id) : null,
@@ -301,10 +334,18 @@ export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 5
       const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
       const changes = ids.flatMap((id, i): StatusChange[] => {
         const status: BatchStatus = statusOfState(states[i] ?? "unknown") ?? "expired";
-        const was = recorded[i];
+        // The recorded status, without a success's outcome ("succeeded/created").
+        const was = recorded[i]?.split("/")[0];
         // Waiting and running differ only in BullMQ's lists; only a move the events can miss matters here.
         return was && was !== status ? [{ id, status, expected: was }] : [];
       });
+      await Promise.all(
+        changes
+          .filter((change) => change.status === "succeeded")
+          .map(async (change) => {
+            change.outcome = await ownOutcome(queues, queue, batchId, change.id);
+          }),
+      );
       changed += await setBatchStatuses(queues, queue.name, batchId, changes);
     } while (cursor !== "0");
     // Nothing pending (all recorded, or the keys expired): finish what a writer that died may
@@ -312,6 +353,22 @@ export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 5
     if ((await queues.connection.scard(pendingKey)) === 0) await settleBatch(queues, queue.name, batchId);
   }
   return changed;
+}
+
+/** How a succeeded job ended, when `batchId` queued it (not when it lists the job as a repeat). */
+async function ownOutcome(
+  queues: QueueSet,
+  queue: Queue,
+  batchId: string,
+  id: string,
+): Promise<SuccessOutcome | undefined> {
+  const [repeat, returned] = await Promise.all([
+    queues.connection.sismember(otherBatchesKey(queues, queue.name, id), batchId),
+    queues.connection.hget(queue.toKey(id), "returnvalue"),
+  ]);
+  if (repeat === 1 || returned === null) return undefined;
+  const parsed = jobResultSchema.safeParse(JSON.parse(returned));
+  return parsed.success ? parsed.data.outcome : undefined;
 }
 
 /** The full recount a reconciliation converges to: every recorded job's true status (tests, operations). */

@@ -1,5 +1,6 @@
 // The callback queue's name and what its jobs carry, apart from `queueCallback` so that
 // `queues.ts` can type the queue without importing the code that fills it.
+import { batchViewSchema } from "@provisioner/api-contract";
 import { providerNames } from "@provisioner/provider-client";
 import { z } from "zod";
 import { type AttemptError, attemptErrorSchema } from "./job-data.ts";
@@ -30,7 +31,6 @@ export const callbackEventSchema = z.object({
 });
 export type CallbackEvent = z.output<typeof callbackEventSchema>;
 
-const countSchema = z.number().int();
 /**
  * What a bulk request's `callbackUrl` receives once every job of the batch is terminal: the
  * counts and the first dead items, as `GET /v1/batches/{id}` shows them at that moment.
@@ -38,13 +38,10 @@ const countSchema = z.number().int();
 export const batchEventSchema = z.object({
   type: z.literal("batch.finished"),
   timestamp: z.string(),
-  data: z.object({
-    id: z.string(),
-    total: countSchema,
-    counts: z.record(z.string(), countSchema),
-    dead: z.array(z.object({ id: z.string(), reason: z.string().nullable() })),
-    deadCursor: z.string().nullable(),
-  }),
+  // The batch view's fields; `outcomes` may be absent from a notice queued by an older version.
+  data: batchViewSchema
+    .pick({ id: true, total: true, counts: true, dead: true, deadCursor: true })
+    .extend({ outcomes: batchViewSchema.shape.outcomes.optional() }),
 });
 export type BatchEvent = z.output<typeof batchEventSchema>;
 

@@ -36,10 +36,11 @@ async function deadIdsOf(client: ApiClient, batchId: string): Promise<Set<string
 
 /**
  * Every row's outcome, chunk by chunk from the state file, so memory holds one chunk. The
- * batch's counts and dead pages (read only when it has dead jobs) settle most rows; a job is read (16 at a time) only where the
- * batch cannot tell: a dead row's error, and created vs. already at the provider for a row
- * this run queued (the batch counts statuses, not outcomes). A row the API already had, in
- * a batch whose jobs all succeeded or died, is not read at all.
+ * batch's counts, its outcome counts and its dead pages (read only when it has dead jobs)
+ * settle the rows of a batch whose jobs all succeeded or died: only its dead rows are read
+ * (16 at a time), for their errors. A batch with jobs past their retention, or whose outcome
+ * counts do not add up to its succeeded rows (a state file from before batches counted
+ * outcomes), has its rows read instead.
  */
 export async function summarizeRun(
   client: ApiClient,
@@ -48,7 +49,10 @@ export async function summarizeRun(
 ): Promise<BulkSummary> {
   const summary = emptySummary();
   for await (const chunk of state.chunkRecords()) {
-    summarize(await chunkOutcomes(client, state, chunk, concurrency), chunk.rejected, summary);
+    const { rows, counted } = await chunkOutcomes(client, state, chunk, concurrency);
+    summarize(rows, chunk.rejected, summary);
+    summary.created += counted.created;
+    summary.alreadyAtProvider += counted.deduplicated;
   }
   return summary;
 }
@@ -58,15 +62,22 @@ async function chunkOutcomes(
   state: BulkState,
   chunk: ChunkRecord,
   concurrency: number,
-): Promise<RowOutcome[]> {
-  if (!chunk.batchId) return [];
+): Promise<{ rows: RowOutcome[]; counted: { created: number; deduplicated: number } }> {
+  const none = { created: 0, deduplicated: 0 };
+  if (!chunk.batchId) return { rows: [], counted: none };
   const batch = state.finished.get(chunk.batchId);
   const dead = batch?.counts.dead === 0 ? new Set<string>() : await deadIdsOf(client, chunk.batchId);
   const settled = batch !== undefined && batch.counts.succeeded + batch.counts.dead === batch.total;
   const repeats = new Set(chunk.deduplicated);
   const rows = chunk.ids.map((id, i) => ({ row: chunk.rows[i] as number, id, deduplicated: repeats.has(i) }));
+  // The rows this run queued that did not die succeeded; the batch counted how, so none is read.
+  const ownSucceeded = rows.filter((row) => !row.deduplicated && !dead.has(row.id)).length;
+  const counted =
+    settled && batch.outcomes && batch.outcomes.created + batch.outcomes.deduplicated === ownSucceeded
+      ? batch.outcomes
+      : undefined;
   const toRead = [
-    ...new Set(rows.filter((row) => dead.has(row.id) || !(row.deduplicated && settled)).map((r) => r.id)),
+    ...new Set(rows.filter((row) => dead.has(row.id) || !settled || (!row.deduplicated && !counted)).map((r) => r.id)),
   ];
   const views = await mapConcurrent(toRead, concurrency, async (id) => {
     try {
@@ -77,14 +88,19 @@ async function chunkOutcomes(
     }
   });
   const byId = new Map(toRead.map((id, i) => [id, views[i]]));
-  return rows.map((row): RowOutcome => {
-    if (!byId.has(row.id)) return { ...row, status: "succeeded", outcome: undefined, lastError: undefined };
-    const view = byId.get(row.id);
-    return {
-      ...row,
-      status: view?.status ?? "expired",
-      outcome: view?.result?.outcome,
-      lastError: view?.status === "dead" ? view.errors.at(-1) : undefined,
-    };
-  });
+  // Rows not read are repeats (already queued) or, when the batch counted them, its own successes.
+  const read = rows.filter((row) => byId.has(row.id) || row.deduplicated);
+  return {
+    counted: counted ?? none,
+    rows: read.map((row): RowOutcome => {
+      if (!byId.has(row.id)) return { ...row, status: "succeeded", outcome: undefined, lastError: undefined };
+      const view = byId.get(row.id);
+      return {
+        ...row,
+        status: view?.status ?? "expired",
+        outcome: view?.result?.outcome,
+        lastError: view?.status === "dead" ? view.errors.at(-1) : undefined,
+      };
+    }),
+  };
 }

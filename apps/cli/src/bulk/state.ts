@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { canonicalJson, sha256 } from "@provisioner/json";
 import type { BulkPlan, RowRejection } from "./prepare.ts";
-import type { StatusCounts } from "./wait.ts";
+import type { BatchOutcomes, StatusCounts } from "./wait.ts";
 
 /** A chunk the API accepted: enough to skip it on a re-run and to summarize its rows. */
 export interface ChunkRecord {
@@ -37,6 +37,8 @@ export interface FinishedRecord {
   batchId: string;
   total: number;
   counts: StatusCounts;
+  /** How its succeeded jobs ended (absent in a state file written before batches counted it). */
+  outcomes?: BatchOutcomes | undefined;
 }
 
 interface Header {

@@ -4,6 +4,7 @@ import { mapConcurrent } from "../pool.ts";
 import { sleep } from "../retry.ts";
 
 export type StatusCounts = BatchView["counts"];
+export type BatchOutcomes = BatchView["outcomes"];
 
 export interface BatchProgress {
   /** Jobs in all batches (a row repeated in one chunk is one job). */

@@ -123,7 +123,8 @@ async function run(
       onProgress: (progress) => reporter.update(progress),
       signal,
       finished: state.finished,
-      onFinished: (batch) => state.recordFinished({ batchId: batch.id, total: batch.total, counts: batch.counts }),
+      onFinished: (batch) =>
+        state.recordFinished({ batchId: batch.id, total: batch.total, counts: batch.counts, outcomes: batch.outcomes }),
     });
   } catch (error) {
     reporter.stop();
