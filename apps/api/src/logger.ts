@@ -14,9 +14,7 @@ export const redactedPaths = ["authorization", "input", "password", "token", "se
 /** The API's logger: JSON lines with secrets redacted, on stdout unless `destination` is given. */
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   const settings: LoggerOptions = { name: "api", ...options, redact: { paths: redactedPaths, censor: "[redacted]" } };
-  // Lines are written in batches of 4 KB, not one write a line (one a request): pino flushes
-  // what is left when the process exits, so only a SIGKILL can lose the last few lines.
-  return pino(settings, destination ?? pino.destination({ dest: 1, minLength: 4096, sync: false }));
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 /**
