@@ -14,6 +14,8 @@ export function rssMb(pid: number): number | undefined {
 }
 
 export interface Sample {
+  /** Milliseconds since the sampler started. */
+  at: number;
   /** Jobs finished (completed or failed) when the sample was taken. */
   finished: number;
   rss: Record<string, number | undefined>;
@@ -35,6 +37,7 @@ export function sampleProcesses(
   let latest = 0;
   let failure: Error | undefined;
   let busy = false;
+  const started = performance.now();
   const tick = async () => {
     if (busy) return;
     busy = true;
@@ -42,7 +45,7 @@ export function sampleProcesses(
       latest = await progress();
       const rss: Record<string, number | undefined> = {};
       for (const [name, pid] of Object.entries(pids())) rss[name] = rssMb(pid);
-      samples.push({ finished: latest, rss });
+      samples.push({ at: performance.now() - started, finished: latest, rss });
     } catch (error) {
       failure = error as Error;
     } finally {
@@ -115,6 +118,10 @@ export async function redisFootprint(connection: Redis, prefix: string): Promise
   } while (cursor !== "0");
   return { keys, bytes };
 }
+
+/** Seconds from the start until the first sample that saw every job finished. */
+export const allFinishedAt = (samples: readonly Sample[], total: number): number =>
+  (samples.find((sample) => sample.finished >= total)?.at ?? Number.NaN) / 1000;
 
 /** Redis's `used_memory`, in bytes. */
 export async function usedMemory(connection: Redis): Promise<number> {

@@ -19,6 +19,7 @@ export function formatE2e(result: E2eResult): string[] {
   const lines = [
     `end to end: ${format(result.rows)} BRIDGEPORT rows, provisioner bulk -> API -> one worker (concurrency ${result.concurrency}) -> sandbox at zero latency`,
     `  wall time    provisioner ${ours.seconds.toFixed(1)} s (${format(result.rows / ours.seconds)} jobs/s), bare addBulk + Worker + fetch ${bare.seconds.toFixed(1)} s (${format(result.rows / bare.seconds)} jobs/s)`,
+    `               every job finished at ${ours.allFinishedSeconds.toFixed(1)} s (provisioner) and ${bare.allFinishedSeconds.toFixed(1)} s (bare)`,
     `               ratio ${ratio.toFixed(2)}x  (target <= ${e2eTargets.wallRatio}x: ${verdict(ratio <= e2eTargets.wallRatio)})`,
     "  resident memory   at 25%    50%    75%   100%   peak  100/25  targets",
   ];

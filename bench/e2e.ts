@@ -18,6 +18,7 @@ import { Redis } from "ioredis";
 import { createProcessGroup, type ProcessGroup } from "../chaos/src/processes.ts";
 import { type StackEnv, startApiProcess, startSandboxProcess, startWorkerProcess } from "../chaos/src/services.ts";
 import {
+  allFinishedAt,
   type MemoryProfile,
   memoryProfile,
   type RedisFootprint,
@@ -37,10 +38,14 @@ export interface E2eOptions {
   rows: number;
   redisUrl: string;
   concurrency?: number;
+  /** Write the API's and the worker's CPU profiles (`--cpu-prof`) into this folder. */
+  cpuProfileDir?: string | undefined;
 }
 
 export interface SideResult {
   seconds: number;
+  /** When the last job finished (sampled every 500 ms); the rest of `seconds` is the CLI's summary. */
+  allFinishedSeconds: number;
   finished: number;
   memory: Record<string, MemoryProfile>;
   redis: RedisFootprint;
@@ -73,7 +78,7 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
   const prefixes = { ours: `bench-e2e-${run}-ours`, bare: `bench-e2e-${run}-bare` };
   const before = await redis.dbsize();
   try {
-    const side = { ...options, concurrency, dir, file, redis, group };
+    const side = { ...options, cpuProfileDir: options.cpuProfileDir, concurrency, dir, file, redis, group };
     const ours = await runOurs(side, prefixes.ours);
     const bare = await runBare(side, prefixes.bare, run);
     return { rows: options.rows, concurrency, ours, bare, dbsize: { before, after: await cleanUp() } };
@@ -99,7 +104,8 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
   }
 }
 
-interface Side extends Required<E2eOptions> {
+interface Side extends Required<Omit<E2eOptions, "cpuProfileDir">> {
+  cpuProfileDir: string | undefined;
   dir: string;
   file: string;
   redis: Redis;
@@ -123,6 +129,7 @@ async function runOurs(side: Side, prefix: string): Promise<SideResult> {
     },
     worker: {},
   };
+  if (side.cpuProfileDir) env.common.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${side.cpuProfileDir}`;
   if (side.concurrency !== defaultE2eConcurrency) {
     const config = join(side.dir, "provisioner.json");
     writeFileSync(config, JSON.stringify({ providers: { bridgeport: { concurrency: side.concurrency } } }));
@@ -229,5 +236,13 @@ async function finish(
   await queue.close();
   const usedMemoryDelta = (await usedMemory(side.redis)) - usedBefore;
   const memory = Object.fromEntries(names.map((name) => [name, memoryProfile(samples, name, side.rows)]));
-  return { seconds, finished, memory, redis: await redisFootprint(side.redis, prefix), usedMemoryDelta };
+  const allFinishedSeconds = allFinishedAt(samples, side.rows);
+  return {
+    seconds,
+    allFinishedSeconds,
+    finished,
+    memory,
+    redis: await redisFootprint(side.redis, prefix),
+    usedMemoryDelta,
+  };
 }

@@ -39,7 +39,11 @@ const options = {
 
 if (values.e2e !== undefined) {
   console.log(`node ${process.version}, Redis ${options.redisUrl}, ${new Date().toISOString()}`);
-  const result = await benchE2e({ rows: count.parse(values.e2e), redisUrl: options.redisUrl });
+  const result = await benchE2e({
+    rows: count.parse(values.e2e),
+    redisUrl: options.redisUrl,
+    cpuProfileDir: values["cpu-prof"],
+  });
   for (const line of formatE2e(result)) console.log(line);
   process.exit(0);
 }

@@ -33,9 +33,11 @@ describe("provisioner bulk", () => {
   const names = [uniqueName("csv-"), uniqueName("csv-"), uniqueName("csv-")];
   let file: string;
 
-  it("creates a database for every row of a CSV file and says so", async () => {
+  it("creates a database for every row of a CSV file and says so, reading no job when the batch adopted none", async () => {
     file = writeInput(stack, "tenants.csv", `${csvOf(names)}\n`);
+    const before = stack.requests.length;
     const result = await bulk(file);
+    expect(stack.requests.slice(before).filter((request) => request.startsWith("GET /v1/jobs/"))).toEqual([]);
     expect(result.code, show(result)).toBe(0);
     expect(result.stdout).toMatch(/^created\s+3$/m);
     expect(result.stdout).toMatch(/^deduplicated\s+0 /m);
@@ -53,6 +55,21 @@ describe("provisioner bulk", () => {
     expect(result.stdout).toMatch(/^created\s+0$/m);
     expect(result.stdout).toMatch(/^deduplicated\s+3 \(3 already queued, 0 already at the provider\)$/m);
     expect(stack.sandbox.state.stats().creations.bridgeport).toEqual(before);
+  });
+
+  it("tells rows whose database the provider already had from rows it created", async () => {
+    const fresh = [uniqueName("csv-"), uniqueName("csv-")];
+    const existing = uniqueName("csv-");
+    const response = await fetch(`${stack.sandbox.url}/bridgeport/api/environments/env_cli/databases`, {
+      method: "POST",
+      headers: { authorization: "Bearer bport_pat_sandbox", "content-type": "application/json" },
+      body: JSON.stringify({ name: existing, type: "postgres" }),
+    });
+    expect(response.ok).toBe(true);
+    const result = await bulk(writeInput(stack, "some-exist.csv", `${csvOf([...fresh, existing])}\n`));
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^created\s+2$/m);
+    expect(result.stdout).toMatch(/^deduplicated\s+1 \(0 already queued, 1 already at the provider\)$/m);
   });
 
   it("fills the template from a JSONL file, values and nested paths", async () => {

@@ -136,20 +136,25 @@ function countEndings(
 
 /**
  * Records a batch job's transitions in its batch's counts (packages/queue batches.ts) as
- * BullMQ reports them: taken (running), a retry, completed, a final failure (`finishedOn`
+ * BullMQ reports them: taken (running), a retry, completed (and whether it adopted), a final failure (`finishedOn`
  * set, stalled deaths included). A worker killed before its event leaves a stale status
  * that the reconciliation on `batchReconcileMs` corrects.
  */
 function trackBatches(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
-  const record = (job: Job<JobData, JobResult> | undefined, status: "running" | "retrying" | "succeeded" | "dead") => {
+  const record = (
+    job: Job<JobData, JobResult> | undefined,
+    status: "running" | "retrying" | "succeeded" | "dead",
+    adopted = false,
+  ) => {
     const batchId = job ? readJobData(job).data.batchId : undefined;
     if (!job || batchId === undefined) return;
-    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status).catch((error: Error) =>
+    setJobBatchStatus(queues, job.queueName, batchId, job.id as string, status, adopted).catch((error: Error) =>
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a batch job's status"),
     );
   };
   worker.on("active", (job) => record(job, "running"));
-  worker.on("completed", (job) => record(job, "succeeded"));
+  // The batch counts adoptions, so a client can tell created from adopted without reading each job.
+  worker.on("completed", (job, result) => record(job, "succeeded", result.outcome === "deduplicated"));
   worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
 }
 

@@ -54,6 +54,10 @@ export const batchViewSchema = z
       >),
       expired: countSchema.meta({ description: "Jobs past their retention." }),
     }),
+    adopted: countSchema.meta({
+      description:
+        "Of the succeeded jobs, how many found their database already at the provider and adopted it (outcome `deduplicated`) rather than creating it.",
+    }),
     finished: z.boolean().meta({ description: "Every job of the batch is terminal (succeeded, dead or expired)." }),
     dead: z
       .array(z.object({ id: z.string(), reason: z.string().nullable() }))

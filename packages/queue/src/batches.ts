@@ -11,7 +11,9 @@ import { statusOfState } from "./status.ts";
 // atomic across queues on a cluster, so its state is kept per (batch, queue), each key
 // carrying the queue's hash tag (its name, `{provider.account}`):
 //   batch-jobs:{q}:<batch>     hash   job id → the status last recorded for it
-//   batch-counts:{q}:<batch>   hash   status → how many of the batch's jobs in q have it
+//   batch-counts:{q}:<batch>   hash   status → how many of the batch's jobs in q have it;
+//                                     and `adopted` → how many succeeded by adopting a database
+//                                     the provider already had (outcome `deduplicated`)
 //   batch-dead:{q}:<batch>     zset   the dead ones, scored by when they died (paging)
 //   batch-pending:{q}:<batch>  set    the ones not yet terminal (what reconciliation checks)
 //   batch-open:{q}             set    the batches with pending jobs in q, or not yet settled
@@ -52,18 +54,20 @@ const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
   ];
 };
 
-// KEYS: jobs, counts, dead, pending, open. ARGV: batch id, now, ttl ms, then triples of
-// (job id, expected, status): expected "*" sets always, "-" only a job not yet recorded,
-// anything else only while that is the recorded status (compare-and-set).
+// KEYS: jobs, counts, dead, pending, open. ARGV: batch id, now, ttl ms, then quadruples of
+// (job id, expected, status, adopted): expected "*" sets always, "-" only a job not yet
+// recorded, anything else only while that is the recorded status (compare-and-set);
+// adopted "1" counts a success that adopted an existing database.
 const setStatusScript = `
 local changed = 0
-for i = 4, #ARGV, 3 do
+for i = 4, #ARGV, 4 do
   local id, expected, status = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local old = redis.call("HGET", KEYS[1], id)
   local allowed = expected == "*" or (expected == "-" and not old) or (old and old == expected)
   if allowed and old ~= status then
     if old then redis.call("HINCRBY", KEYS[2], old, -1) end
     redis.call("HINCRBY", KEYS[2], status, 1)
+    if ARGV[i + 3] == "1" then redis.call("HINCRBY", KEYS[2], "adopted", 1) end
     redis.call("HSET", KEYS[1], id, status)
     if status == "dead" then redis.call("ZADD", KEYS[3], ARGV[2], id) elseif old == "dead" then redis.call("ZREM", KEYS[3], id) end
     if status == "succeeded" or status == "dead" or status == "expired" then
@@ -106,6 +110,8 @@ export interface StatusChange {
   status: BatchStatus;
   /** "*" (default): always; "-": only a job the batch has not recorded yet; a status: only while recorded so. */
   expected?: string;
+  /** A success that adopted a database the provider already had (its outcome is `deduplicated`). */
+  adopted?: boolean;
 }
 
 /**
@@ -119,15 +125,15 @@ export async function setJobBatchStatus(
   batchId: string,
   id: string,
   status: BatchStatus,
+  adopted = false,
 ): Promise<void> {
+  const change = { id, status, adopted };
   const [others] = await Promise.all([
     queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
-    setBatchStatuses(queues, queueName, batchId, [{ id, status }]),
+    setBatchStatuses(queues, queueName, batchId, [change]),
   ]);
   await Promise.all(
-    others
-      .filter((other) => other !== batchId)
-      .map((other) => setBatchStatuses(queues, queueName, other, [{ id, status }])),
+    others.filter((other) => other !== batchId).map((other) => setBatchStatuses(queues, queueName, other, [change])),
   );
 }
 
@@ -139,7 +145,12 @@ export async function setBatchStatuses(
   changes: readonly StatusChange[],
 ): Promise<number> {
   if (changes.length === 0) return 0;
-  const args = changes.flatMap(({ id, status, expected = "*" }) => [id, expected, status]);
+  const args = changes.flatMap(({ id, status, expected = "*", adopted = false }) => [
+    id,
+    expected,
+    status,
+    adopted ? "1" : "0",
+  ]);
   const [changed, pending] = await commandOf(queues.connection)[setStatusCommand](
     ...keysOf(queues, queueName, batchId),
     batchId,
@@ -225,10 +236,11 @@ const emptyCounts = (): BatchView["counts"] =>
 export async function batchCounts(
   queues: QueueSet,
   batchId: string,
-): Promise<{ queueNames: string[]; counts: BatchView["counts"]; total: number } | undefined> {
+): Promise<{ queueNames: string[]; counts: BatchView["counts"]; total: number; adopted: number } | undefined> {
   const queueNames = await queues.connection.smembers(spanKey(queues, batchId));
   if (queueNames.length === 0) return undefined;
   const counts = emptyCounts();
+  let adopted = 0;
   const hashes = await Promise.all(
     queueNames.map((name) => queues.connection.hgetall(keysOf(queues, name, batchId)[1] as string)),
   );
@@ -236,9 +248,10 @@ export async function batchCounts(
     for (const [status, n] of Object.entries(hash)) {
       if (status in counts) counts[status as BatchStatus] += Number(n);
     }
+    adopted += Number(hash.adopted ?? 0);
   }
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  return { queueNames, counts, total };
+  return { queueNames, counts, total, adopted };
 }
 
 export async function getBatch(
@@ -248,7 +261,7 @@ export async function getBatch(
 ): Promise<BatchView | undefined> {
   const summary = await batchCounts(queues, batchId);
   if (!summary) return undefined;
-  const { queueNames, counts, total } = summary;
+  const { queueNames, counts, total, adopted } = summary;
   const limit = Math.min(Math.max(page.deadLimit ?? 20, 1), 200);
   const cursor = decodeCursor(page.deadCursor);
   const byKey = new Map(queueNames.map((name) => [keysOf(queues, name, batchId)[2] as string, name]));
@@ -266,6 +279,7 @@ export async function getBatch(
     id: batchId,
     total,
     counts,
+    adopted,
     finished: total > 0 && [...Object.entries(counts)].every(([s, n]) => n === 0 || terminal.has(s as BatchStatus)),
     dead,
     deadCursor: entries.length > limit && last ? encodeCursor(last.score, last.id) : null,
@@ -295,6 +309,10 @@ export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 5
         // Waiting and running differ only in BullMQ's lists; only a move the events can miss matters here.
         return was && was !== status ? [{ id, status, expected: was }] : [];
       });
+      // A success whose event was missed: its return value says whether it adopted (rare: read one by one).
+      for (const change of changes.filter((c) => c.status === "succeeded")) {
+        change.adopted = await adoptedByJob(queues, queue, change.id);
+      }
       changed += await setBatchStatuses(queues, queue.name, batchId, changes);
     } while (cursor !== "0");
     // Nothing pending (all recorded, or the keys expired): finish what a writer that died may
@@ -302,6 +320,15 @@ export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 5
     if ((await queues.connection.scard(pendingKey)) === 0) await settleBatch(queues, queue.name, batchId);
   }
   return changed;
+}
+
+async function adoptedByJob(queues: QueueSet, queue: Queue, id: string): Promise<boolean> {
+  const returned = await queues.connection.hget(queue.toKey(id), "returnvalue");
+  try {
+    return (JSON.parse(returned ?? "null") as { outcome?: unknown } | null)?.outcome === "deduplicated";
+  } catch {
+    return false;
+  }
 }
 
 /** The full recount a reconciliation converges to: every recorded job's true status (tests, operations). */

@@ -36,10 +36,12 @@ async function deadIdsOf(client: ApiClient, batchId: string): Promise<Set<string
 
 /**
  * Every row's outcome, chunk by chunk from the state file, so memory holds one chunk. The
- * batch's counts and dead pages (read only when it has dead jobs) settle most rows; a job is read (16 at a time) only where the
- * batch cannot tell: a dead row's error, and created vs. already at the provider for a row
- * this run queued (the batch counts statuses, not outcomes). A row the API already had, in
- * a batch whose jobs all succeeded or died, is not read at all.
+ * batch's counts and dead pages (read only when it has dead jobs) settle most rows; a job is
+ * read (16 at a time) only where the batch cannot tell: a dead row's error, and created vs.
+ * already at the provider for a row this run queued when the batch says some of its
+ * successes adopted (`adopted` > 0). A row the API already had, or any row of a batch whose
+ * jobs all succeeded or died and none adopted, is not read at all: a 100,000-row run with
+ * nothing dead reads no job.
  */
 export async function summarizeRun(
   client: ApiClient,
@@ -63,11 +65,12 @@ async function chunkOutcomes(
   const batch = state.finished.get(chunk.batchId);
   const dead = batch?.counts.dead === 0 ? new Set<string>() : await deadIdsOf(client, chunk.batchId);
   const settled = batch !== undefined && batch.counts.succeeded + batch.counts.dead === batch.total;
+  // Every success of the batch created its database: a row this run queued that did not die was created.
+  const allCreated = settled && batch.adopted === 0;
   const repeats = new Set(chunk.deduplicated);
   const rows = chunk.ids.map((id, i) => ({ row: chunk.rows[i] as number, id, deduplicated: repeats.has(i) }));
-  const toRead = [
-    ...new Set(rows.filter((row) => dead.has(row.id) || !(row.deduplicated && settled)).map((r) => r.id)),
-  ];
+  const known = (row: QueuedRow) => settled && (row.deduplicated || allCreated);
+  const toRead = [...new Set(rows.filter((row) => dead.has(row.id) || !known(row)).map((r) => r.id))];
   const views = await mapConcurrent(toRead, concurrency, async (id) => {
     try {
       return await client.getJob(id);
@@ -78,7 +81,10 @@ async function chunkOutcomes(
   });
   const byId = new Map(toRead.map((id, i) => [id, views[i]]));
   return rows.map((row): RowOutcome => {
-    if (!byId.has(row.id)) return { ...row, status: "succeeded", outcome: undefined, lastError: undefined };
+    if (!byId.has(row.id)) {
+      const outcome = row.deduplicated ? undefined : "created";
+      return { ...row, status: "succeeded", outcome, lastError: undefined };
+    }
     const view = byId.get(row.id);
     return {
       ...row,

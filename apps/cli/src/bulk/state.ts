@@ -37,6 +37,8 @@ export interface FinishedRecord {
   batchId: string;
   total: number;
   counts: StatusCounts;
+  /** Succeeded jobs that adopted an existing database; absent in state files written before it was kept. */
+  adopted?: number | undefined;
 }
 
 interface Header {

@@ -123,7 +123,13 @@ async function run(
       onProgress: (progress) => reporter.update(progress),
       signal,
       finished: state.finished,
-      onFinished: (batch) => state.recordFinished({ batchId: batch.id, total: batch.total, counts: batch.counts }),
+      onFinished: (batch) =>
+        state.recordFinished({
+          batchId: batch.id,
+          total: batch.total,
+          counts: batch.counts,
+          adopted: batch.adopted,
+        }),
     });
   } catch (error) {
     reporter.stop();
