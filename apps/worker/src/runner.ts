@@ -47,7 +47,12 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     const attempt = job.attemptsMade + 1;
     const log = logger.child({ jobId: job.id, provider, attempt });
     // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come (lanes.ts).
-    await advanceLaneClock(queues, queue, job.priority);
+    // Not awaited: the run does not need the new clock, and the command goes out on the same
+    // connection ahead of the job's next ones (Redis runs them in order), so it costs the job
+    // no round trip. A failure only delays other jobs' turns; it is logged, the job goes on.
+    advanceLaneClock(queues, queue, job.priority).catch((error: Error) =>
+      log.warn({ err: { message: error.message } }, "could not move the lane clock"),
+    );
     const waitFor = async (ms: number): Promise<never> => {
       await job.moveToDelayed(Date.now() + ms, token);
       throw new DelayedError();
