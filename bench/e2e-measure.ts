@@ -13,18 +13,31 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, or undefined once it has exited. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Sample {
   /** Milliseconds since the sampler started. */
   at: number;
   /** Jobs finished (completed or failed) when the sample was taken. */
   finished: number;
   rss: Record<string, number | undefined>;
+  cpu: Record<string, number | undefined>;
 }
 
 export interface Sampler {
   /** Resolves once `finished` has reached `count` (or rejects at the deadline). */
   reached(count: number, deadlineMs: number): Promise<void>;
-  stop(): Sample[];
+  /** Takes a last sample and stops. */
+  stop(): Promise<Sample[]>;
 }
 
 /** Every `everyMs`, the RSS of each named process and the run's progress (one cheap Redis call). */
@@ -44,8 +57,12 @@ export function sampleProcesses(
     try {
       latest = await progress();
       const rss: Record<string, number | undefined> = {};
-      for (const [name, pid] of Object.entries(pids())) rss[name] = rssMb(pid);
-      samples.push({ at: performance.now() - started, finished: latest, rss });
+      const cpu: Record<string, number | undefined> = {};
+      for (const [name, pid] of Object.entries(pids())) {
+        rss[name] = rssMb(pid);
+        cpu[name] = cpuSeconds(pid);
+      }
+      samples.push({ at: performance.now() - started, finished: latest, rss, cpu });
     } catch (error) {
       failure = error as Error;
     } finally {
@@ -63,8 +80,11 @@ export function sampleProcesses(
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
-    stop() {
+    async stop() {
       clearInterval(timer);
+      while (busy) await new Promise((resolve) => setTimeout(resolve, 10));
+      // One last look, so a run that ends between two ticks still has its 100 % sample.
+      await tick();
       return samples;
     },
   };
@@ -76,6 +96,8 @@ export interface MemoryProfile {
   peak: number;
   /** RSS at 100 % over RSS at 25 %. */
   growth: number;
+  /** CPU seconds used by the last sample that saw the process. */
+  cpuSeconds: number;
 }
 
 /** One process's RSS along the run; at 100 % the last reading while it lived, if it exited first. */
@@ -89,7 +111,8 @@ export function memoryProfile(samples: readonly Sample[], name: string, total: n
   const at = [0.25, 0.5, 0.75, 1].map(
     (fraction) => readings.find((reading) => reading.finished >= total * fraction)?.rss ?? last.rss,
   ) as [number, number, number, number];
-  return { at, peak: Math.max(...readings.map((reading) => reading.rss)), growth: at[3] / at[0] };
+  const cpu = samples.flatMap((sample) => sample.cpu[name] ?? []).at(-1) ?? Number.NaN;
+  return { at, peak: Math.max(...readings.map((reading) => reading.rss)), growth: at[3] / at[0], cpuSeconds: cpu };
 }
 
 export interface RedisFootprint {

@@ -21,7 +21,7 @@ export function formatE2e(result: E2eResult): string[] {
     `  wall time    provisioner ${ours.seconds.toFixed(1)} s (${format(result.rows / ours.seconds)} jobs/s), bare addBulk + Worker + fetch ${bare.seconds.toFixed(1)} s (${format(result.rows / bare.seconds)} jobs/s)`,
     `               every job finished at ${ours.allFinishedSeconds.toFixed(1)} s (provisioner) and ${bare.allFinishedSeconds.toFixed(1)} s (bare)`,
     `               ratio ${ratio.toFixed(2)}x  (target <= ${e2eTargets.wallRatio}x: ${verdict(ratio <= e2eTargets.wallRatio)})`,
-    "  resident memory   at 25%    50%    75%   100%   peak  100/25  targets",
+    "  resident memory   at 25%    50%    75%   100%   peak  100/25    CPU  targets",
   ];
   const memories = [
     ...Object.entries(ours.memory).map(([name, profile]) => [name, profile] as const),
@@ -34,7 +34,7 @@ export function formatE2e(result: E2eResult): string[] {
         ? "(baseline)"
         : `growth <= ${e2eTargets.growth}x: ${verdict(profile.growth <= e2eTargets.growth)}; peak < ${cap} MB: ${verdict(profile.peak < cap)}`;
     lines.push(
-      `    ${name.padEnd(12)} ${profile.at.map(mb).join(" ")} ${mb(profile.peak)}  ${profile.growth.toFixed(2)}x  ${targets}`,
+      `    ${name.padEnd(12)} ${profile.at.map(mb).join(" ")} ${mb(profile.peak)}  ${profile.growth.toFixed(2)}x ${profile.cpuSeconds.toFixed(1).padStart(5)} s  ${targets}`,
     );
   }
   const perJob = (side: typeof ours) => side.redis.bytes / side.finished;

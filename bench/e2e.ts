@@ -66,7 +66,7 @@ const bodyOf = (run: string, i: number) => ({ ...template, name: `e2e_${run}_${i
 
 export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
   const concurrency = options.concurrency ?? defaultE2eConcurrency;
-  const dir = mkdtempSync(join(tmpdir(), "provisioner-e2e-"));
+  let dir = mkdtempSync(join(tmpdir(), "provisioner-e2e-"));
   const run = randomUUID().slice(0, 8);
   const file = join(dir, "tenants.jsonl");
   const lines: string[] = [];
@@ -84,10 +84,12 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
     return { rows: options.rows, concurrency, ours, bare, dbsize: { before, after: await cleanUp() } };
   } catch (error) {
     await cleanUp();
+    console.error(`the processes' logs are kept in ${dir}`);
+    dir = "";
     throw error;
   } finally {
     redis.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 
   async function cleanUp(): Promise<number> {
@@ -147,10 +149,26 @@ async function runOurs(side: Side, prefix: string): Promise<SideResult> {
     () => pids,
     () => finishedOf(queue),
   );
-  const exit = await new Promise<number | null>((resolve) => cli.once("exit", resolve));
+  const cliExit = new Promise<string>((resolve) =>
+    cli.once("exit", (code) => resolve(`provisioner bulk exited ${code}`)),
+  );
+  // The CLI would wait forever on jobs no one runs: stop it if the API or the worker dies, or at the deadline.
+  let deadline: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    cliExit,
+    api.child.exited.then((exit) => `the API exited (${exit.code ?? exit.signal}); see ${api.child.logFile}`),
+    worker.exited.then((exit) => `the worker exited (${exit.code ?? exit.signal}); see ${worker.logFile}`),
+    new Promise<string>((resolve) => {
+      deadline = setTimeout(() => resolve("the run outlasted its deadline"), deadlineFor(side.rows));
+    }),
+  ]);
+  clearTimeout(deadline);
   const seconds = (performance.now() - started) / 1000;
-  const samples = sampler.stop();
-  if (exit !== 0) throw new Error(`provisioner bulk exited ${exit}; see ${join(side.dir, "cli.log")}`);
+  const samples = await sampler.stop();
+  if (outcome !== "provisioner bulk exited 0") {
+    cli.kill("SIGKILL");
+    throw new Error(`${outcome}; the CLI's output is in ${join(side.dir, "cli.log")}`);
+  }
 
   await worker.stop();
   await api.child.stop();
@@ -161,8 +179,13 @@ async function runOurs(side: Side, prefix: string): Promise<SideResult> {
 function spawnCli(side: Side, apiUrl: string, token: string): ChildProcess {
   const log = createWriteStream(join(side.dir, "cli.log"));
   const args = ["bulk", side.file, "--provider", "bridgeport", "--template", JSON.stringify(template)];
-  const cli = spawn(process.execPath, [cliMain, ...args], {
-    env: { PATH: process.env.PATH ?? "", PROVISIONER_API_URL: apiUrl, PROVISIONER_TOKEN: token },
+  // Run as a user runs it (`provisioner …`): the file itself, whose #! line gives Node its heap settings.
+  const cli = spawn(cliMain, args, {
+    env: {
+      PATH: process.env.PATH ?? "",
+      PROVISIONER_API_URL: apiUrl,
+      PROVISIONER_TOKEN: token,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   cli.stdout?.pipe(log);
@@ -208,7 +231,7 @@ async function runBare(side: Side, prefix: string, run: string): Promise<SideRes
   }
   await sampler.reached(side.rows, deadlineFor(side.rows));
   const seconds = (performance.now() - started) / 1000;
-  const samples = sampler.stop();
+  const samples = await sampler.stop();
 
   await worker.stop();
   await sandbox.child.stop();
