@@ -40,6 +40,7 @@ describe("POST /v1/jobs/bulk", () => {
       id: body.batchId,
       total: 3,
       counts: { queued: 3, running: 0, retrying: 0, succeeded: 0, dead: 0, expired: 0 },
+      adopted: 0,
       finished: false,
       dead: [],
       deadCursor: null,
