@@ -54,7 +54,9 @@ const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
   ];
 };
 
-// KEYS: jobs, counts, dead, pending, open. ARGV: batch id, now, ttl ms, then quadruples of
+// KEYS: jobs, counts, dead, pending, open, and the job's other batches (`batch-of`, answered
+// with the counts so the worker needs no look-up of its own; a key with no id when several
+// jobs are written). ARGV: batch id, now, ttl ms, then quadruples of
 // (job id, expected, status, adopted): expected "*" sets always, "-" only a job not yet
 // recorded, anything else only while that is the recorded status (compare-and-set);
 // adopted "1" counts a success that adopted an existing database.
@@ -81,7 +83,7 @@ end
 local pending = redis.call("SCARD", KEYS[4])
 if pending > 0 or changed > 0 then redis.call("SADD", KEYS[5], ARGV[1]) end
 for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], ARGV[3]) end
-return {changed, pending}
+return {changed, pending, redis.call("SMEMBERS", KEYS[6])}
 `;
 // KEYS: pending, open. ARGV: batch id. Closes the batch in this queue only if nothing is
 // pending, so a job replayed meanwhile keeps it open.
@@ -92,13 +94,13 @@ return 0
 const closeCommand = "provisionerBatchClose";
 const setStatusCommand = "provisionerBatchStatus";
 type WithSetStatus = RedisConnection & {
-  [setStatusCommand](...args: (string | number)[]): Promise<[number, number]>;
+  [setStatusCommand](...args: (string | number)[]): Promise<[number, number, string[]]>;
   [closeCommand](pendingKey: string, openKey: string, batchId: string): Promise<number>;
 };
 const taught = new WeakSet<RedisConnection>();
 function commandOf(connection: RedisConnection): WithSetStatus {
   if (!taught.has(connection)) {
-    connection.defineCommand(setStatusCommand, { numberOfKeys: 5, lua: setStatusScript });
+    connection.defineCommand(setStatusCommand, { numberOfKeys: 6, lua: setStatusScript });
     connection.defineCommand(closeCommand, { numberOfKeys: 2, lua: closeScript });
     taught.add(connection);
   }
@@ -117,7 +119,7 @@ export interface StatusChange {
 /**
  * Records one job's status in its own batch (`batchId`, from its data) and in every other
  * batch that listed it as a repeat of its key: what the worker's events, replay and discard
- * call. The look-up of the others is sent alongside the first write, not after it.
+ * call. The first write answers with the others (one command a status change, not two).
  */
 export async function setJobBatchStatus(
   queues: QueueSet,
@@ -128,10 +130,7 @@ export async function setJobBatchStatus(
   adopted = false,
 ): Promise<void> {
   const change = { id, status, adopted };
-  const [others] = await Promise.all([
-    queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
-    setBatchStatuses(queues, queueName, batchId, [change]),
-  ]);
+  const { others } = await writeStatuses(queues, queueName, batchId, [change], otherBatchesKey(queues, queueName, id));
   await Promise.all(
     others.filter((other) => other !== batchId).map((other) => setBatchStatuses(queues, queueName, other, [change])),
   );
@@ -145,21 +144,33 @@ export async function setBatchStatuses(
   changes: readonly StatusChange[],
 ): Promise<number> {
   if (changes.length === 0) return 0;
+  // A key with no job id: a write of many jobs looks up no other batches.
+  return (await writeStatuses(queues, queueName, batchId, changes, otherBatchesKey(queues, queueName, ""))).changed;
+}
+
+async function writeStatuses(
+  queues: QueueSet,
+  queueName: string,
+  batchId: string,
+  changes: readonly StatusChange[],
+  othersKey: string,
+): Promise<{ changed: number; others: string[] }> {
   const args = changes.flatMap(({ id, status, expected = "*", adopted = false }) => [
     id,
     expected,
     status,
     adopted ? "1" : "0",
   ]);
-  const [changed, pending] = await commandOf(queues.connection)[setStatusCommand](
+  const [changed, pending, others] = await commandOf(queues.connection)[setStatusCommand](
     ...keysOf(queues, queueName, batchId),
+    othersKey,
     batchId,
     Date.now(),
     queues.config.retention.deadLetterMs,
     ...args,
   );
   if (pending === 0) await settleBatch(queues, queueName, batchId);
-  return changed;
+  return { changed, others };
 }
 
 /**
