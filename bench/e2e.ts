@@ -58,7 +58,8 @@ export interface E2eResult {
   concurrency: number;
   ours: SideResult;
   bare: SideResult;
-  dbsize: { before: number; after: number };
+  /** Redis's key count before and after (others share it), and the run's keys left after clean-up. */
+  dbsize: { before: number; after: number; left: number };
 }
 
 const template = { envId: "env_bench", name: "{{name}}", type: "postgres", password: "bench-secret" };
@@ -81,7 +82,8 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
     const side = { ...options, cpuProfileDir: options.cpuProfileDir, concurrency, dir, file, redis, group };
     const ours = await runOurs(side, prefixes.ours);
     const bare = await runBare(side, prefixes.bare, run);
-    return { rows: options.rows, concurrency, ours, bare, dbsize: { before, after: await cleanUp() } };
+    const left = await cleanUp();
+    return { rows: options.rows, concurrency, ours, bare, dbsize: { before, after: await redis.dbsize(), left } };
   } catch (error) {
     await cleanUp();
     console.error(`the processes' logs are kept in ${dir}`);
@@ -92,17 +94,24 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
 
+  /** Stops every child, deletes the run's keys, then counts what is left of them (0). */
   async function cleanUp(): Promise<number> {
     await group.stopAll();
-    for (const prefix of Object.values(prefixes)) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== "0");
-    }
-    return redis.dbsize();
+    const sweep = async (remove: boolean) => {
+      let found = 0;
+      for (const prefix of Object.values(prefixes)) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+          found += keys.length;
+          if (remove && keys.length > 0) await redis.unlink(...keys);
+          cursor = next;
+        } while (cursor !== "0");
+      }
+      return found;
+    };
+    await sweep(true);
+    return sweep(false);
   }
 }
 
