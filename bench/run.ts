@@ -3,9 +3,12 @@
 // Options: --jobs N (worker bench, default 2000), --batches N (bulk requests of 1,000, default 10),
 // --rounds N (measured rounds; the median is reported, default 3), --concurrency N (default 50),
 // --seconds N (each autocannon run of the HTTP bench, default 10), --http (the HTTP bench only),
-// --cpu-prof DIR (write the API's CPU profile of the HTTP bench there).
+// --cpu-prof DIR (write the API's CPU profile of the HTTP bench there), --e2e N (only the
+// end-to-end run of N rows through the CLI, the API and one worker: bench/e2e.ts).
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { benchE2e } from "./e2e.ts";
+import { formatE2e } from "./e2e-report.ts";
 import { benchEnqueue } from "./enqueue.ts";
 import { benchFairness } from "./fairness.ts";
 import { benchHttp } from "./http.ts";
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     http: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    e2e: { type: "string" },
   },
 });
 const count = z.coerce.number().int().min(1);
@@ -33,6 +37,16 @@ const options = {
   redisUrl: z.string().default("redis://127.0.0.1:6379").parse(process.env.REDIS_URL),
 };
 
+if (values.e2e !== undefined) {
+  console.log(`node ${process.version}, Redis ${options.redisUrl}, ${new Date().toISOString()}`);
+  const result = await benchE2e({
+    rows: count.parse(values.e2e),
+    redisUrl: options.redisUrl,
+    cpuProfileDir: values["cpu-prof"],
+  });
+  for (const line of formatE2e(result)) console.log(line);
+  process.exit(0);
+}
 console.log(`node ${process.version}, Redis ${options.redisUrl}, median of ${options.rounds} rounds after a warm-up`);
 const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
 

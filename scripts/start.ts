@@ -64,12 +64,25 @@ const env: NodeJS.ProcessEnv = {
   CALLBACK_ALLOW_PRIVATE_NETWORKS: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS,
 };
 
+/**
+ * The Node flags an app's own `npm start` passes (its package.json start script: the heap
+ * settings that keep its memory flat), so `npm start` runs each process as production does.
+ */
+function nodeFlags(script: string): string[] {
+  const manifest = join(root, script.split("/src/")[0] as string, "package.json");
+  const start = (JSON.parse(readFileSync(manifest, "utf8")) as { scripts?: { start?: string } }).scripts?.start;
+  return (start ?? "").split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function run(name: string, script: string, ready: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, script)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeFlags(script), join(root, script)], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.set(name, child);
     let announced = false;
     const relay = (stream: NodeJS.ReadableStream, sink: NodeJS.WriteStream) => {

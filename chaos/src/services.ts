@@ -1,7 +1,7 @@
 // The product's processes, started as `npm run start:*` starts them, pointed at the run's
 // Redis and sandbox, with settings written for a run that has to finish in minutes.
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sandboxProviderEnv } from "@provisioner/sandbox";
@@ -10,6 +10,15 @@ import type { PrivateRedis } from "./redis.ts";
 
 /** Each package's `src/index.ts`; its process entry sits beside it. */
 const entry = (pkg: string, file: string) => fileURLToPath(new URL(file, import.meta.resolve(pkg)));
+/**
+ * The Node flags the package's own `npm start` passes (its package.json start script: the
+ * heap settings that keep its memory flat), so a process here runs as production runs it.
+ */
+export function startFlagsOf(pkg: string): string[] {
+  const manifest = fileURLToPath(new URL("../package.json", import.meta.resolve(pkg)));
+  const start = (JSON.parse(readFileSync(manifest, "utf8")) as { scripts?: { start?: string } }).scripts?.start;
+  return (start ?? "").split(/\s+/).filter((word) => word.startsWith("--"));
+}
 const sandboxMain = entry("@provisioner/sandbox", "./server.ts");
 const apiMain = entry("@provisioner/api", "./server.ts");
 const workerMain = entry("@provisioner/worker", "./main.ts");
@@ -99,7 +108,7 @@ export async function startApiProcess(group: ProcessGroup, env: StackEnv): Promi
   const child = await group.spawn({
     name: "api",
     command: process.execPath,
-    args: [apiMain],
+    args: [...startFlagsOf("@provisioner/api"), apiMain],
     env: { ...env.common, API_TOKEN: env.apiToken, PORT: String(port), HOST: "127.0.0.1" },
     readyWhen: "listening on",
   });
@@ -111,7 +120,7 @@ export function startWorkerProcess(group: ProcessGroup, env: StackEnv, name: str
   return group.spawn({
     name,
     command: process.execPath,
-    args: [workerMain],
+    args: [...startFlagsOf("@provisioner/worker"), workerMain],
     env: { ...env.common, ...env.worker },
     readyWhen: "worker ready",
   });

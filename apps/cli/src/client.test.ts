@@ -34,6 +34,7 @@ const batch = {
   id: "b1",
   total: 1,
   counts: { queued: 0, running: 0, retrying: 0, succeeded: 1, dead: 0, expired: 0 },
+  outcomes: { created: 1, deduplicated: 0 },
   finished: true,
   dead: [],
   deadCursor: null,

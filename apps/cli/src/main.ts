@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=64
 // The `provisioner` process: the command line, the environment and Ctrl-C. Everything else is in cli.ts.
 import { run } from "./cli.ts";
 import { processIo } from "./io.ts";

@@ -11,6 +11,7 @@ import {
   setBatchStatuses,
   submitJobs,
 } from "@provisioner/queue";
+import { defaultSandboxTokens } from "@provisioner/sandbox";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type Harness, inputFor, startHarness, uniqueName } from "./test-support.ts";
 import { spawnWorker } from "./test-worker-process.ts";
@@ -135,6 +136,43 @@ it("reconciliation corrects a transition whose event was missed, and never undoe
     outcomes: { created: 1, deduplicated: 0 },
   });
   expect(await reconcileBatches(harness.queues, queue)).toBe(0);
+});
+
+it("counts the successes that adopted a database the provider already had, from events and from reconciliation", async () => {
+  const names = Array.from({ length: 5 }, () => uniqueName("ok"));
+  for (const name of names.slice(0, 2)) {
+    const response = await fetch(`${harness.sandbox.url}/bridgeport/api/environments/env_test/databases`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${defaultSandboxTokens.bridgeport}`, "content-type": "application/json" },
+      body: JSON.stringify({ name, type: "postgres" }),
+    });
+    expect(response.ok).toBe(true);
+  }
+  const batchId = await submitBatch(names.map((name) => ({ provider: "bridgeport", name })));
+  await harness.startWorkers({ batchReconcileMs: 60_000 });
+  const batch = await waitFinished(batchId, 15_000);
+  expect(batch).toMatchObject({ total: 5, outcomes: { created: 3, deduplicated: 2 }, counts: { succeeded: 5 } });
+
+  // As if the worker died before its events: reconciliation reads each success's outcome.
+  const queue = harness.queues.queueOf("bridgeport");
+  const ids = await harness.queues.connection.hkeys(
+    `${harness.queues.config.prefix}:batch-jobs:${queue.name}:${batchId}`,
+  );
+  await setBatchStatuses(
+    harness.queues,
+    queue.name,
+    batchId,
+    ids.map((id) => ({ id, status: "running" })),
+  );
+  expect(await getBatch(harness.queues, batchId)).toMatchObject({
+    finished: false,
+    outcomes: { created: 0, deduplicated: 0 },
+  });
+  expect(await reconcileBatches(harness.queues, queue)).toBe(5);
+  expect(await getBatch(harness.queues, batchId)).toMatchObject({
+    finished: true,
+    outcomes: { created: 3, deduplicated: 2 },
+  });
 });
 
 it("converges to a full recount after a run whose worker processes are killed with SIGKILL mid-run", async () => {

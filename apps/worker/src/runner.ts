@@ -49,9 +49,14 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     const attempt = job.attemptsMade + 1;
     const log = logger.child({ jobId: job.id, provider, attempt });
     // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come
-    // (lanes.ts); the same call lists the job as running.
+    // (lanes.ts); the same call lists the job as running. Not awaited: the run does not need
+    // the new clock, and the command goes out on the same connection ahead of the job's next
+    // ones (Redis runs them in order), so it costs the job no round trip. A failure only
+    // delays other jobs' turns (and the listing's repair fixes the job's status); it is logged.
     const started = { id: job.id as string, submittedAt: readJobData(job).data.submittedAt };
-    await advanceLaneClock(queues, queue, job.priority, { started });
+    advanceLaneClock(queues, queue, job.priority, { started }).catch((error: Error) =>
+      log.warn({ err: { message: error.message } }, "could not move the lane clock"),
+    );
     // BullMQ emits no event for these moves, so the job's status is recorded here (job-status.ts);
     // a provisioning poll stays `running`, which the `active` event recorded.
     const waitFor = async (ms: number): Promise<never> => {

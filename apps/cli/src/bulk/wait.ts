@@ -19,8 +19,13 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
   /** First pause between polls, growing while nothing changes. Default 200 ms. */
   minPollMs?: number;
-  /** Longest pause between polls. Default 2 s. */
+  /** Longest pause between polls while nothing moves. Default 2 s. */
   maxPollMs?: number;
+  /**
+   * The pause is at least this per batch still open, so a tick's reads (one per open batch)
+   * stay near 1,000 / perBatchPollMs a second however many batches there are. Default 20 ms.
+   */
+  perBatchPollMs?: number;
   /** Batches already seen finished (an earlier run): never asked again. */
   finished?: ReadonlyMap<string, BatchCounts>;
   /** Called once per batch, when it is first seen finished. */
@@ -42,13 +47,21 @@ export function sumBatches(batches: Iterable<BatchCounts>): BatchProgress {
 
 /**
  * Polls `GET /v1/batches/{id}` (counts the API keeps, one cheap call per batch) until every
- * batch is `finished`. A finished batch is not asked again, and the pause grows while nothing
- * moves, so a long wait is cheap.
+ * batch is `finished`. A finished batch is not asked again, the pause grows with the batches
+ * still open (about 50 reads a second at most) and while nothing moves, so a long wait is cheap.
  */
 export async function waitForBatches(
   client: ApiClient,
   batchIds: readonly string[],
-  { onProgress, signal, minPollMs = 200, maxPollMs = 2_000, finished, onFinished }: WaitOptions = {},
+  {
+    onProgress,
+    signal,
+    minPollMs = 200,
+    maxPollMs = 2_000,
+    perBatchPollMs = 20,
+    finished,
+    onFinished,
+  }: WaitOptions = {},
 ): Promise<BatchProgress> {
   const latest = new Map<string, BatchCounts>();
   const done = new Set<string>();
@@ -74,7 +87,11 @@ export async function waitForBatches(
     const progress = sumBatches(latest.values());
     onProgress?.(progress);
     if (done.size === batchIds.length) return progress;
-    pause = progress.done === previousDone ? Math.min(maxPollMs, Math.round(pause * 1.5)) : minPollMs;
+    // A 100,000-row run has 100 batches open at once (they advance together, round robin): at
+    // 200 ms a tick that was 500 reads a second, and the API's and the CLI's CPU competed with
+    // the worker's. The floor keeps the reads near 50 a second.
+    const floor = Math.max(minPollMs, (batchIds.length - done.size) * perBatchPollMs);
+    pause = progress.done === previousDone ? Math.max(floor, Math.min(maxPollMs, Math.round(pause * 1.5))) : floor;
     previousDone = progress.done;
     await sleep(pause, signal);
   }
