@@ -60,6 +60,8 @@ export interface E2eResult {
   bare: SideResult;
   /** Redis's key count before and after (others share it), and the run's keys left after clean-up. */
   dbsize: { before: number; after: number; left: number };
+  /** Redis's `hash-max-listpack-value` (README, Redis settings), or null where CONFIG is refused. */
+  hashListpackValue: number | null;
 }
 
 const template = { envId: "env_bench", name: "{{name}}", type: "postgres", password: "bench-secret" };
@@ -78,12 +80,17 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
   const group = createProcessGroup(dir);
   const prefixes = { ours: `bench-e2e-${run}-ours`, bare: `bench-e2e-${run}-bare` };
   const before = await redis.dbsize();
+  const hashListpackValue = await redis
+    .config("GET", "hash-max-listpack-value")
+    .then((reply) => Number((reply as string[])[1]))
+    .catch(() => null);
   try {
     const side = { ...options, cpuProfileDir: options.cpuProfileDir, concurrency, dir, file, redis, group };
     const ours = await runOurs(side, prefixes.ours);
     const bare = await runBare(side, prefixes.bare, run);
     const left = await cleanUp();
-    return { rows: options.rows, concurrency, ours, bare, dbsize: { before, after: await redis.dbsize(), left } };
+    const dbsize = { before, after: await redis.dbsize(), left };
+    return { rows: options.rows, concurrency, ours, bare, dbsize, hashListpackValue };
   } catch (error) {
     await cleanUp();
     console.error(`the processes' logs are kept in ${dir}`);

@@ -32,6 +32,9 @@ export async function ensureRedis(url: string, dataDir: string): Promise<() => v
       ...[
         "--maxmemory-policy",
         "noeviction",
+        // Jobs' hashes in Redis's compact encoding (README, Redis settings); the old name, which Redis 6 and 7 both take.
+        "--hash-max-ziplist-value",
+        "1024",
         "--daemonize",
         "yes",
         "--pidfile",
