@@ -35,8 +35,8 @@ async function info(section: "stats"): Promise<Map<string, number>> {
   return new Map([...text.matchAll(/^(\w+):(\d+)\r?$/gm)].map((match) => [match[1] as string, Number(match[2])]));
 }
 
-it("sends a job to Redis in a few kilobytes: the lane clock, then one MULTI that also tells new from repeat", async () => {
-  await submitJobs(queues, [request()]); // the first submission loads the scripts
+/** Counts the commands the API's connection sends while `run` runs. */
+async function sentWhile(run: () => Promise<unknown>): Promise<string[]> {
   const sent: string[] = [];
   const sendCommand = connection.sendCommand.bind(connection);
   connection.sendCommand = ((
@@ -46,13 +46,21 @@ it("sends a job to Redis in a few kilobytes: the lane clock, then one MULTI that
     sent.push(command.name);
     return sendCommand(command, stream);
   }) as typeof connection.sendCommand;
-  const bytesBefore = (await info("stats")).get("total_net_input_bytes") ?? 0;
-  const count = 20;
   try {
-    for (let i = 0; i < count; i++) await submitJobs(queues, [request()]);
+    await run();
   } finally {
     connection.sendCommand = sendCommand;
   }
+  return sent;
+}
+
+it("sends a job to Redis in a few kilobytes: the lane clock, then one MULTI that also tells new from repeat", async () => {
+  await submitJobs(queues, [request()]); // the first submission loads the scripts
+  const bytesBefore = (await info("stats")).get("total_net_input_bytes") ?? 0;
+  const count = 20;
+  const sent = await sentWhile(async () => {
+    for (let i = 0; i < count; i++) await submitJobs(queues, [request()]);
+  });
   const bytesAfter = (await info("stats")).get("total_net_input_bytes") ?? 0;
   // BullMQ's add script (26 KB) goes by its SHA once loaded on the connection.
   expect((bytesAfter - bytesBefore) / count).toBeLessThan(4_096);
@@ -72,45 +80,15 @@ it("answers a key repeated within one call: the same request is the first's job,
 });
 
 it("reads an account's lane clock once for submissions that arrive while a read is on its way", async () => {
-  const sent: string[] = [];
-  const sendCommand = connection.sendCommand.bind(connection);
-  connection.sendCommand = ((
-    command: Parameters<typeof sendCommand>[0],
-    stream?: Parameters<typeof sendCommand>[1],
-  ) => {
-    sent.push(command.name);
-    return sendCommand(command, stream);
-  }) as typeof connection.sendCommand;
-  try {
+  const sent = await sentWhile(async () => {
     const outcomes = await Promise.all(Array.from({ length: 50 }, () => submitJobs(queues, [request()])));
     expect(outcomes.every((outcome) => outcome[0]?.accepted)).toBe(true);
     await submitJobs(queues, [request()]);
-  } finally {
-    connection.sendCommand = sendCommand;
-  }
+  });
   // One GET for the 50 that came together, one for the submission after them.
   expect(sent.filter((name) => name === "get")).toHaveLength(2);
   expect(sent.filter((name) => name === "exec")).toHaveLength(51);
 });
-
-/** Counts the commands the API's connection sends while `run` runs. */
-async function sentWhile(run: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const sendCommand = connection.sendCommand.bind(connection);
-  connection.sendCommand = ((
-    command: Parameters<typeof sendCommand>[0],
-    stream?: Parameters<typeof sendCommand>[1],
-  ) => {
-    sent.push(command.name);
-    return sendCommand(command, stream);
-  }) as typeof connection.sendCommand;
-  try {
-    await run();
-  } finally {
-    connection.sendCommand = sendCommand;
-  }
-  return sent;
-}
 
 it("queues the single submissions of one turn of the event loop in one MULTI, each with its own outcome", async () => {
   let outcomes: Awaited<ReturnType<typeof submitJob>>[] = [];

@@ -1,35 +1,24 @@
-import { randomBytes, randomUUID } from "node:crypto";
 import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "./config.ts";
 import { adoptMembers, indexJobs, indexKeyOf, indexMemberOf, placeMembers, statusIndexKeyOf } from "./job-index.ts";
-import { openQueues, type QueueSet } from "./queues.ts";
-import { createRedisConnection, deleteKeysWithPrefix } from "./redis.ts";
+import type { QueueSet } from "./queues.ts";
+import { deleteKeysWithPrefix } from "./redis.ts";
+import { openTestQueues, type TestQueues } from "./test-support.ts";
 
 // The status indexes' moves, on real Redis under a fresh prefix: what makes a reader's repair
 // and the adoption of older jobs safe beside the worker's events.
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const connection = createRedisConnection(redisUrl, "api");
+let opened: TestQueues;
+let connection: TestQueues["connection"];
 let queues: QueueSet;
 let queueName: string;
 
 beforeAll(async () => {
-  if (connection.status !== "ready") await new Promise((resolve) => connection.once("ready", resolve));
-  const config = loadConfig({
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
-    PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    POSTGRES_ADMIN_URL: "postgres://postgres@127.0.0.1:5432/postgres",
-  });
-  queues = openQueues(config, connection);
+  opened = await openTestQueues();
+  ({ connection, queues } = opened);
   queueName = queues.queueOf("postgres").name;
 });
 beforeEach(() => deleteKeysWithPrefix(connection, queues.config.prefix));
-afterAll(async () => {
-  await queues.close();
-  await deleteKeysWithPrefix(connection, queues.config.prefix);
-  await connection.quit();
-});
+afterAll(() => opened.close());
 
 const id = "postgres-default-abc";
 const member = indexMemberOf(1_764_000_000_000, id);

@@ -1,31 +1,20 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "./config.ts";
 import { type SubmitRequest, submitJobs } from "./enqueue.ts";
 import { advanceLaneClock, bulkStride, laneClockKeyOf } from "./lanes.ts";
-import { openQueues, type QueueSet } from "./queues.ts";
-import { createRedisConnection, deleteKeysWithPrefix } from "./redis.ts";
+import type { QueueSet } from "./queues.ts";
+import { openTestQueues, type TestQueues } from "./test-support.ts";
 
 // Real Redis, a fresh prefix; no worker: the test moves the clock as a worker would.
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const connection = createRedisConnection(redisUrl, "api");
+let opened: TestQueues;
+let connection: TestQueues["connection"];
 let queues: QueueSet;
 
 beforeAll(async () => {
-  if (connection.status !== "ready") await new Promise((resolve) => connection.once("ready", resolve));
-  const config = loadConfig({
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
-    PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    POSTGRES_ADMIN_URL: "postgres://postgres@127.0.0.1:5432/postgres",
-  });
-  queues = openQueues(config, connection);
+  opened = await openTestQueues();
+  ({ connection, queues } = opened);
 });
-afterAll(async () => {
-  await queues.close();
-  await deleteKeysWithPrefix(connection, queues.config.prefix);
-  await connection.quit();
-});
+afterAll(() => opened.close());
 
 const request = (lane: "interactive" | "bulk"): SubmitRequest => ({
   provider: "postgres",
