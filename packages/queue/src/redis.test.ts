@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isRedisUnavailable } from "./redis.ts";
+import { finishedCountsKey } from "./finished-counts.ts";
+import { deleteKeysWithPrefix, isRedisUnavailable } from "./redis.ts";
+import { openTestQueues } from "./test-support.ts";
 
 describe("isRedisUnavailable", () => {
   it.each([
@@ -19,5 +21,23 @@ describe("isRedisUnavailable", () => {
     expect(isRedisUnavailable(new Error("ERR wrong number of arguments for 'hget' command"))).toBe(false);
     expect(isRedisUnavailable(new Error("CROSSSLOT Keys in request don't hash to the same slot"))).toBe(false);
     expect(isRedisUnavailable("CLUSTERDOWN")).toBe(false);
+  });
+});
+
+describe("deleteKeysWithPrefix", () => {
+  it("deletes a deployment's keys, its hash-tagged metrics key too, and nothing of another prefix", async () => {
+    const { connection, queues, close } = await openTestQueues();
+    const { prefix } = queues.config;
+    const mine = [`${prefix}:a`, `${prefix}:{q}:b`, finishedCountsKey(prefix)];
+    const others = [`${prefix}x:a`, `{${prefix}x:metrics}:jobs-finished`, `other-${prefix}:a`];
+    try {
+      for (const key of [...mine, ...others]) await connection.set(key, "1");
+      await deleteKeysWithPrefix(connection, prefix);
+      expect(await Promise.all(mine.map((key) => connection.exists(key)))).toEqual([0, 0, 0]);
+      expect(await Promise.all(others.map((key) => connection.exists(key)))).toEqual([1, 1, 1]);
+    } finally {
+      await connection.del(...others);
+      await close();
+    }
   });
 });

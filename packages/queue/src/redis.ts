@@ -88,17 +88,20 @@ export function keyHolders(connection: RedisConnection): Redis[] {
  * it): SCAN on every master, and one DEL per key, as keys of one batch may lie in several slots.
  */
 export async function deleteKeysWithPrefix(connection: RedisConnection, prefix: string): Promise<void> {
+  // `{prefix:…}` too: the finished counts' key (finished-counts.ts) carries its own hash tag.
   for (const node of keyHolders(connection)) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      if (keys.length > 0) {
-        const pipeline = node.pipeline();
-        for (const key of keys) pipeline.unlink(key);
-        await pipeline.exec();
-      }
-      cursor = next;
-    } while (cursor !== "0");
+    for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        if (keys.length > 0) {
+          const pipeline = node.pipeline();
+          for (const key of keys) pipeline.unlink(key);
+          await pipeline.exec();
+        }
+        cursor = next;
+      } while (cursor !== "0");
+    }
   }
 }
 
