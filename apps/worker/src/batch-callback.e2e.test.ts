@@ -51,28 +51,7 @@ afterEach(async () => {
   receiver.close();
 });
 
-/** Submits a batch as the bulk route does: the jobs, then the batch's record with its callbackUrl. */
-async function submitBatch(rows: { provider: ProviderName; name: string }[]): Promise<string> {
-  const batchId = randomUUID();
-  const requests = rows.map(
-    ({ provider, name }) =>
-      ({
-        provider,
-        account: "default",
-        input: { ...inputFor[provider](), name },
-        batchId,
-        lane: "bulk",
-      }) as SubmitRequest,
-  );
-  const outcomes = await submitJobs(harness.queues, requests);
-  await recordBatch(
-    harness.queues,
-    batchId,
-    outcomes.map((outcome) => ({ id: outcome.id, status: outcome.accepted ? outcome.status : "queued" })),
-    receiverUrl,
-  );
-  return batchId;
-}
+const submitBatch = (rows: { provider: ProviderName; name: string }[]) => harness.submitBatch(rows, receiverUrl);
 
 /** The batch's notices, each verified with the Standard Webhooks library (so the signature is the standard one). */
 function noticesFor(batchId: string): { headers: IncomingHttpHeaders; event: BatchEvent }[] {

@@ -27,27 +27,7 @@ afterEach(async () => {
   await harness.close();
 });
 
-/** Submits a batch as the API does: the jobs, then the batch's record of them. */
-async function submitBatch(rows: { provider: ProviderName; name: string }[]): Promise<string> {
-  const batchId = randomUUID();
-  const requests = rows.map(
-    ({ provider, name }) =>
-      ({
-        provider,
-        account: "default",
-        input: { ...inputFor[provider](), name },
-        batchId,
-        lane: "bulk",
-      }) as SubmitRequest,
-  );
-  const outcomes = await submitJobs(harness.queues, requests);
-  await recordBatch(
-    harness.queues,
-    batchId,
-    outcomes.map((outcome) => ({ id: outcome.id, status: outcome.accepted ? outcome.status : "queued" })),
-  );
-  return batchId;
-}
+const submitBatch = (rows: { provider: ProviderName; name: string }[]) => harness.submitBatch(rows);
 
 async function waitFinished(batchId: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;

@@ -12,6 +12,7 @@ import {
   loadConfig,
   openQueues,
   type QueueSet,
+  recordBatch,
   type SubmitRequest,
   submitJobs,
   type UnvalidatedRequest,
@@ -41,6 +42,8 @@ export interface Harness {
   workers: RunningWorkers | undefined;
   startWorkers(tuning?: WorkerTuning): Promise<RunningWorkers>;
   submit(request: Omit<UnvalidatedRequest, "account"> & { account?: string }): Promise<string>;
+  /** Submits a batch as the bulk route does: the jobs (bulk lane), then the batch's record of them. */
+  submitBatch(rows: { provider: ProviderName; name: string }[], callbackUrl?: string): Promise<string>;
   waitFor(id: string, until?: (view: JobView) => boolean, timeoutMs?: number): Promise<JobView>;
   setFaults(rules: unknown[]): void;
   creations(provider: Exclude<ProviderName, "postgres" | "mysql">): Record<string, number>;
@@ -122,6 +125,27 @@ export async function startHarness(
       const [outcome] = await submitJobs(queues, [{ account: "default", ...request } as SubmitRequest]);
       if (!outcome?.accepted) throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
       return outcome.id;
+    },
+    async submitBatch(rows, callbackUrl) {
+      const batchId = randomUUID();
+      const requests = rows.map(
+        ({ provider, name }) =>
+          ({
+            provider,
+            account: "default",
+            input: { ...inputFor[provider](), name },
+            batchId,
+            lane: "bulk",
+          }) as SubmitRequest,
+      );
+      const outcomes = await submitJobs(queues, requests);
+      await recordBatch(
+        queues,
+        batchId,
+        outcomes.map((outcome) => ({ id: outcome.id, status: outcome.accepted ? outcome.status : "queued" })),
+        callbackUrl,
+      );
+      return batchId;
     },
     async waitFor(id, until = terminal, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
