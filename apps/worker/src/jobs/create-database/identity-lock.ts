@@ -92,9 +92,9 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
       } finally {
         clearInterval(renewal);
         // If this fails the lease still ends the lock; the job's outcome stands either way. Not
-        // awaited: it goes out on the connection ahead of the job's move to finished, which one
-        // Redis runs after it, so the job ends with its lock released, one round trip sooner. (On a
-        // cluster it may land a moment after; another job for the database then waits its short turn.)
+        // awaited, to spare the job a round trip: it is written before BullMQ moves the job to
+        // finished (on BullMQ's own connection), so it usually lands first; when it lands a moment
+        // after, another job for the database finds the lock held and waits its short turn.
         connection.eval(releaseScript, 1, key, token).catch(() => {});
       }
     },
