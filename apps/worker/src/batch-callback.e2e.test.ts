@@ -1,8 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
 import type { ProviderName } from "@provisioner/provider-client";
 import {
   type BatchEvent,
@@ -17,32 +16,23 @@ import {
 } from "@provisioner/queue";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { type Harness, inputFor, startHarness, uniqueName } from "./test-support.ts";
+import {
+  type CallbackReceiver,
+  type Harness,
+  inputFor,
+  startCallbackReceiver,
+  startHarness,
+  uniqueName,
+} from "./test-support.ts";
 import { spawnWorker } from "./test-worker-process.ts";
 
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 let harness: Harness;
-let receiver: Server;
-let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+let receiver: CallbackReceiver;
 const children: ChildProcess[] = [];
 
 beforeEach(async () => {
-  received.length = 0;
-  receiver = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      received.push({ headers: request.headers, body });
-      response.statusCode = 204;
-      response.end();
-    });
-  });
-  receiver.listen(0, "127.0.0.1");
-  await once(receiver, "listening");
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/batches`;
+  receiver = await startCallbackReceiver("/hooks/batches");
   harness = await startHarness({ callbackSigningSecret: secret, callbackAllowPrivateNetworks: true });
 });
 afterEach(async () => {
@@ -51,11 +41,11 @@ afterEach(async () => {
   receiver.close();
 });
 
-const submitBatch = (rows: { provider: ProviderName; name: string }[]) => harness.submitBatch(rows, receiverUrl);
+const submitBatch = (rows: { provider: ProviderName; name: string }[]) => harness.submitBatch(rows, receiver.url);
 
 /** The batch's notices, each verified with the Standard Webhooks library (so the signature is the standard one). */
 function noticesFor(batchId: string): { headers: IncomingHttpHeaders; event: BatchEvent }[] {
-  return received
+  return receiver.received
     .filter(({ body }) => body.includes(batchId))
     .map(({ headers, body }) => ({
       headers,
@@ -98,7 +88,7 @@ it("sends one signed batch.finished with the counts and the first dead items, on
 
   // Every later look at the finished batch (reconciliations, a late duplicate event) queues nothing new.
   for (const { queue } of harness.queues.accounts) await reconcileBatches(harness.queues, queue);
-  await recordBatch(harness.queues, batchId, [], receiverUrl);
+  await recordBatch(harness.queues, batchId, [], receiver.url);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(noticesFor(batchId)).toHaveLength(1);
 });
@@ -127,7 +117,7 @@ it("sends no notice before the batch is finished, nor for a batch without a call
   expect((await getBatch(harness.queues, batchId))?.finished).toBe(false);
   await firstNotice(batchId, 15_000);
   expect((await getBatch(harness.queues, silent))?.finished).toBe(true);
-  expect(received.filter(({ body }) => body.includes(silent))).toHaveLength(0);
+  expect(receiver.received.filter(({ body }) => body.includes(silent))).toHaveLength(0);
 });
 
 it("sends exactly one notice with the recounted counts when worker processes are killed with SIGKILL mid-batch", async () => {

@@ -1,35 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
 import type { CallbackEvent } from "@provisioner/queue";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
-import { type Harness, inputFor, startHarness } from "./test-support.ts";
+import { type CallbackReceiver, type Harness, inputFor, startCallbackReceiver, startHarness } from "./test-support.ts";
 
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 let harness: Harness;
-let receiver: Server;
-let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-/** The statuses the receiver answers with, in order; 204 once they run out. */
-let script: number[] = [];
+let receiver: CallbackReceiver;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      received.push({ headers: request.headers, body });
-      response.statusCode = script.shift() ?? 204;
-      response.end();
-    });
-  });
-  receiver.listen(0, "127.0.0.1");
-  await once(receiver, "listening");
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/provisioner`;
+  receiver = await startCallbackReceiver("/hooks/provisioner");
   harness = await startHarness({ callbackSigningSecret: secret, callbackAllowPrivateNetworks: true });
   await harness.startWorkers();
 });
@@ -38,8 +19,8 @@ afterAll(async () => {
   receiver.close();
 });
 beforeEach(() => {
-  received.length = 0;
-  script = [];
+  receiver.received.length = 0;
+  receiver.script.length = 0;
   harness.setFaults([]);
 });
 
@@ -48,7 +29,7 @@ async function deliveriesFor(
   count: number,
 ): Promise<{ headers: IncomingHttpHeaders; event: CallbackEvent }[]> {
   for (let i = 0; i < 400; i++) {
-    const mine = received.filter(({ body }) => body.includes(jobId));
+    const mine = receiver.received.filter(({ body }) => body.includes(jobId));
     if (mine.length >= count) {
       return mine.map(({ headers, body }) => ({
         headers,
@@ -66,7 +47,7 @@ it("notifies the callbackUrl, signed, when a job succeeds, without any secret", 
   const id = await harness.submit({
     provider: "bridgeport",
     input,
-    callbackUrl: receiverUrl,
+    callbackUrl: receiver.url,
     metadata: { tenant: "t-1" },
   });
   const [delivery] = await deliveriesFor(id, 1);
@@ -87,7 +68,7 @@ it("notifies the callbackUrl, signed, when a job succeeds, without any secret", 
 
 it("notifies the callbackUrl when a job dies, with the reason", async () => {
   harness.setFaults([{ provider: "artie", fault: "error", status: 403 }]);
-  const id = await harness.submit({ provider: "artie", input: inputFor.artie(), callbackUrl: receiverUrl });
+  const id = await harness.submit({ provider: "artie", input: inputFor.artie(), callbackUrl: receiver.url });
   const [delivery] = await deliveriesFor(id, 1);
   expect(delivery?.event).toMatchObject({
     type: "job.dead",
@@ -96,8 +77,8 @@ it("notifies the callbackUrl when a job dies, with the reason", async () => {
 });
 
 it("tries again while the receiver fails, under the same webhook-id", async () => {
-  script = [503, 500];
-  const id = await harness.submit({ provider: "prisma", input: inputFor.prisma(), callbackUrl: receiverUrl });
+  receiver.script = [503, 500];
+  const id = await harness.submit({ provider: "prisma", input: inputFor.prisma(), callbackUrl: receiver.url });
   const deliveries = await deliveriesFor(id, 3);
   expect(new Set(deliveries.map(({ headers }) => headers["webhook-id"]))).toEqual(new Set([`${id}-g0`]));
   const callback = await harness.queues.callbacks.getJob(`${id}-g0`);
@@ -105,11 +86,11 @@ it("tries again while the receiver fails, under the same webhook-id", async () =
 });
 
 it("gives up at once when the receiver refuses with a 4xx", async () => {
-  script = [410];
-  const id = await harness.submit({ provider: "artie", input: inputFor.artie(), callbackUrl: receiverUrl });
+  receiver.script = [410];
+  const id = await harness.submit({ provider: "artie", input: inputFor.artie(), callbackUrl: receiver.url });
   await deliveriesFor(id, 1);
   const callback = await harness.queues.callbacks.getJob(`${id}-g0`);
   await expect.poll(async () => (await harness.queues.callbacks.getJob(`${id}-g0`))?.getState()).toBe("failed");
   expect(callback?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
-  expect(received.filter(({ body }) => body.includes(id))).toHaveLength(1);
+  expect(receiver.received.filter(({ body }) => body.includes(id))).toHaveLength(1);
 });

@@ -1,39 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { ProviderName } from "@provisioner/provider-client";
 import { type CallbackEvent, getDeadLetter, replayDeadLetter } from "@provisioner/queue";
 import { type RedisCluster, startRedisCluster } from "@provisioner/testing";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { describePipelineScenarios } from "./pipeline-scenarios.ts";
-import { type Harness, inputFor, startHarness } from "./test-support.ts";
+import { type CallbackReceiver, type Harness, inputFor, startCallbackReceiver, startHarness } from "./test-support.ts";
 
 // The worker's pipeline against a real Redis Cluster: three masters started for this file.
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 let cluster: RedisCluster;
 let harness: Harness;
-let receiver: Server;
-let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+let receiver: CallbackReceiver;
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
-  receiver = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      received.push({ headers: request.headers, body });
-      response.statusCode = 204;
-      response.end();
-    });
-  });
-  receiver.listen(0, "127.0.0.1");
-  await once(receiver, "listening");
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  receiver = await startCallbackReceiver("/hooks");
   harness = await startHarness({
     redisClusterNodes: cluster.nodes,
     callbackSigningSecret: secret,
@@ -77,12 +59,12 @@ describe("on a cluster", () => {
   });
 
   it("delivers one signed callback when a job ends", async () => {
-    const id = await harness.submit({ provider: "artie", input: inputFor.artie(), callbackUrl: receiverUrl });
+    const id = await harness.submit({ provider: "artie", input: inputFor.artie(), callbackUrl: receiver.url });
     await harness.waitFor(id);
-    for (let i = 0; i < 200 && !received.some(({ body }) => body.includes(id)); i++) {
+    for (let i = 0; i < 200 && !receiver.received.some(({ body }) => body.includes(id)); i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    const mine = received.filter(({ body }) => body.includes(id));
+    const mine = receiver.received.filter(({ body }) => body.includes(id));
     expect(mine).toHaveLength(1);
     const [{ headers, body }] = mine as [(typeof mine)[number]];
     const event = new Webhook(secret).verify(body, headers as Record<string, string>) as CallbackEvent;

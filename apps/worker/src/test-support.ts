@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProviderName } from "@provisioner/provider-client";
@@ -183,3 +186,32 @@ export const inputFor: Record<ProviderName, () => Record<string, unknown>> = {
   postgres: () => ({ name: uniqueName("prov_test") }),
   mysql: () => ({ name: uniqueName("prov_test") }),
 };
+
+export interface CallbackReceiver {
+  url: string;
+  /** Every request received, in order. */
+  received: { headers: IncomingHttpHeaders; body: string }[];
+  /** Statuses to answer with, in order; 204 once they run out. */
+  script: number[];
+  close(): void;
+}
+
+/** A local HTTP server that records each callback it receives, at `path`. */
+export async function startCallbackReceiver(path: string): Promise<CallbackReceiver> {
+  const receiver: Omit<CallbackReceiver, "url" | "close"> = { received: [], script: [] };
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on("end", () => {
+      receiver.received.push({ headers: request.headers, body });
+      response.statusCode = receiver.script.shift() ?? 204;
+      response.end();
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  return Object.assign(receiver, { url, close: () => void server.close() });
+}
