@@ -66,6 +66,7 @@ beforeAll(async () => {
   });
   app = createApp({ queues: apiQueues, tokens: testTokens, logger: silentLogger });
 }, 60_000);
+// Stopping workers and a cluster on a loaded CI machine can outlast the default 20 s.
 afterAll(async () => {
   await workers?.close(1_000);
   if (workerConnection) await deleteKeysWithPrefix(workerConnection, prefix);
@@ -74,7 +75,7 @@ afterAll(async () => {
   workerConnection?.disconnect();
   await sandbox?.close();
   await cluster?.stop();
-});
+}, 60_000);
 
 const call = (method: string, path: string, body?: unknown) => app.request(path, jsonRequest(method, body));
 

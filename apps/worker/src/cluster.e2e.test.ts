@@ -23,11 +23,12 @@ beforeAll(async () => {
   });
   await harness.startWorkers({ lockDurationMs: 5_000, stalledIntervalMs: 1_000 });
 }, 60_000);
+// Stopping workers and a cluster on a loaded CI machine can outlast the default 20 s.
 afterAll(async () => {
   await harness?.close();
   receiver?.close();
   await cluster?.stop();
-});
+}, 60_000);
 beforeEach(() => harness.setFaults([]));
 
 it("runs on an ioredis Cluster connection", () => {
