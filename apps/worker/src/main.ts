@@ -48,12 +48,14 @@ const running = await startWorkers({
   },
 });
 logger.info({ queues: [...running.workers.keys()], pid: process.pid }, "worker ready");
+logger.flush();
 const metricsPort = env.data.METRICS_PORT;
 const metricsServer =
   metricsPort === undefined
     ? undefined
     : await serveMetrics(running.metrics.registry, metricsPort, env.data.METRICS_HOST);
 if (metricsServer) logger.info({ port: portOf(metricsServer), host: env.data.METRICS_HOST }, "serving /metrics");
+logger.flush();
 
 const prune = setInterval(() => {
   pruneDeadLetters(queues).catch((error: Error) =>

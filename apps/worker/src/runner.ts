@@ -47,7 +47,9 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
 
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
-    const log = logger.child({ jobId: job.id, provider, attempt });
+    // Most runs log nothing: the job's child logger is made by the first line that needs it.
+    let child: Logger | undefined;
+    const log = () => (child ??= logger.child({ jobId: job.id, provider, attempt }));
     // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come
     // (lanes.ts); the same call lists the job as running. Not awaited: the run does not need
     // the new clock, and the command goes out on the same connection ahead of the job's next
@@ -55,7 +57,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     // delays other jobs' turns (and the listing's repair fixes the job's status); it is logged.
     const started = { id: job.id as string, submittedAt: readJobData(job).data.submittedAt };
     advanceLaneClock(queues, queue, job.priority, { started }).catch((error: Error) =>
-      log.warn({ err: { message: error.message } }, "could not move the lane clock"),
+      log().warn({ err: { message: error.message } }, "could not move the lane clock"),
     );
     // BullMQ emits no event for these moves, so the job's status is recorded here (job-status.ts);
     // a provisioning poll stays `running`, which the `active` event recorded.
@@ -69,18 +71,18 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       outcome = await deps.handle(job, signal);
     } catch (error) {
       if (isIdentityBusy(error)) {
-        log.debug({ waitMs: error.retryAfterMs }, "another job is creating this database; waiting");
+        log().debug({ waitMs: error.retryAfterMs }, "another job is creating this database; waiting");
         return waitFor(error.retryAfterMs);
       }
       if (!isProviderError(error)) {
         // Not the provider's answer (a Redis blip, a bug): let BullMQ retry it, and say so.
-        log.error(
+        log().error(
           { err: { name: (error as Error).name, message: (error as Error).message } },
           "run failed outside the provider call",
         );
         throw error;
       }
-      const failure = log.child({ kind: error.kind, code: error.code, status: error.status });
+      const failure = log().child({ kind: error.kind, code: error.code, status: error.status });
       if (signal?.aborted) {
         // Whatever the call ended with (ABORTED, a timeout, a reset) says nothing about the job.
         failure.warn("handing job back on shutdown");

@@ -47,8 +47,10 @@ const otherBatchesKey = (queues: QueueSet, queueName: string, id: string) =>
 export const batchCallbackId = (batchId: string) => `batch-${batchId}`;
 /** How many dead items the `batch.finished` notice carries; the rest are paged with its `deadCursor`. */
 const deadInNotice = 20;
+/** What every per-(batch, queue) key's name starts with. */
+const batchKeyPrefix = (queues: QueueSet) => `${queues.config.prefix}:batch-`;
 const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
-  const base = `${queues.config.prefix}:batch-`;
+  const base = batchKeyPrefix(queues);
   return [
     `${base}jobs:${queueName}:${batchId}`,
     `${base}counts:${queueName}:${batchId}`,
@@ -59,47 +61,75 @@ const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
 };
 
 // KEYS: jobs, counts, dead, pending, open, then the queue's job indexes (indexKeysOf). ARGV:
-// batch id, now, ttl ms, then quadruples of (job id, expected, status, index member):
-// expected "*" sets always, "-" only a job not yet recorded, anything else only while that
-// is the recorded status (compare-and-set). A member ("" for none) is moved to the status's
-// index too, whenever the write is allowed: the worker's one script call per event moves both.
+// batch id, now, ttl ms, the key prefix of the job's repeat listing (`batch-of:{q}:`, "" to
+// leave other batches alone), the batch keys' prefix and the queue's name (to name another
+// batch's keys), then quadruples of (job id, expected, status, index member): expected "*"
+// sets always, "-" only a job not yet recorded, anything else only while that is the recorded
+// status (compare-and-set). A member ("" for none) is moved to the status's index too,
+// whenever the write is allowed: the worker's one script call per event moves both.
 // A status of "succeeded/<outcome>" is recorded whole and counts the outcome beside the
 // status; a job that leaves it (a stale event, then the reconciliation) takes its outcome's
 // count with it, so the outcome counts always sum over the recorded successes, each once.
+// With a repeat listing, every other batch that listed the job as a repeat of its key gets
+// the same status (without the outcome: it did not queue the job), in this same call; their
+// keys share the queue's hash tag, so they share its slot. Answers the changes made in this
+// batch, its pending count, then each other batch whose part in this queue has nothing pending.
 const setStatusScript = `${placeMemberLua}
 local function split(value)
   local status, outcome = string.match(value, "^([^/]+)/?(.*)$")
   return status, outcome
 end
 local positions = {${jobStatuses.map((status, i) => `${status} = ${i + 1}`).join(", ")}}
-local changed = 0
-for i = 4, #ARGV, 4 do
-  local id, expected, member = ARGV[i], ARGV[i + 1], ARGV[i + 3]
-  local status, outcome = split(ARGV[i + 2])
-  local recorded = redis.call("HGET", KEYS[1], id)
+local now, ttl = ARGV[2], ARGV[3]
+-- One job's status in one batch's keys {jobs, counts, dead, pending}: 1 if it changed.
+local function record(keys, id, expected, value, member)
+  local status, outcome = split(value)
+  local recorded = redis.call("HGET", keys[1], id)
   local old, oldOutcome = nil, ""
   if recorded then old, oldOutcome = split(recorded) end
   local allowed = expected == "*" or (expected == "-" and not old) or (old and old == expected)
   if allowed and member ~= "" and positions[status] then placeMember(6, member, positions[status], 0) end
-  if allowed and old ~= status then
-    if old then redis.call("HINCRBY", KEYS[2], old, -1) end
-    if oldOutcome ~= "" then redis.call("HINCRBY", KEYS[2], "outcome:" .. oldOutcome, -1) end
-    redis.call("HINCRBY", KEYS[2], status, 1)
-    if outcome ~= "" then redis.call("HINCRBY", KEYS[2], "outcome:" .. outcome, 1) end
-    redis.call("HSET", KEYS[1], id, ARGV[i + 2])
-    if status == "dead" then redis.call("ZADD", KEYS[3], ARGV[2], id) elseif old == "dead" then redis.call("ZREM", KEYS[3], id) end
-    if status == "succeeded" or status == "dead" or status == "expired" then
-      redis.call("SREM", KEYS[4], id)
-    else
-      redis.call("SADD", KEYS[4], id)
+  if not allowed or old == status then return 0 end
+  if old then redis.call("HINCRBY", keys[2], old, -1) end
+  if oldOutcome ~= "" then redis.call("HINCRBY", keys[2], "outcome:" .. oldOutcome, -1) end
+  redis.call("HINCRBY", keys[2], status, 1)
+  if outcome ~= "" then redis.call("HINCRBY", keys[2], "outcome:" .. outcome, 1) end
+  redis.call("HSET", keys[1], id, value)
+  if status == "dead" then redis.call("ZADD", keys[3], now, id) elseif old == "dead" then redis.call("ZREM", keys[3], id) end
+  if status == "succeeded" or status == "dead" or status == "expired" then
+    redis.call("SREM", keys[4], id)
+  else
+    redis.call("SADD", keys[4], id)
+  end
+  return 1
+end
+-- Keeps a batch open in this queue while it has pending jobs (or just changed); answers the pending count.
+local function keepOpen(keys, batchId, changed)
+  local pending = redis.call("SCARD", keys[4])
+  if pending > 0 or changed > 0 then redis.call("SADD", KEYS[5], batchId) end
+  for i = 1, 4 do redis.call("PEXPIRE", keys[i], ttl) end
+  return pending
+end
+local own = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local changed = 0
+local settledOthers = {}
+for i = 7, #ARGV, 4 do
+  local id = ARGV[i]
+  changed = changed + record(own, id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+  if ARGV[4] ~= "" then
+    local status = split(ARGV[i + 2])
+    for _, other in ipairs(redis.call("SMEMBERS", ARGV[4] .. id)) do
+      if other ~= ARGV[1] then
+        local keys = {}
+        for k, part in ipairs({"jobs:", "counts:", "dead:", "pending:"}) do keys[k] = ARGV[5] .. part .. ARGV[6] .. ":" .. other end
+        if keepOpen(keys, other, record(keys, id, "*", status, "")) == 0 then settledOthers[#settledOthers + 1] = other end
+      end
     end
-    changed = changed + 1
   end
 end
-local pending = redis.call("SCARD", KEYS[4])
-if pending > 0 or changed > 0 then redis.call("SADD", KEYS[5], ARGV[1]) end
-for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], ARGV[3]) end
-return {changed, pending}
+local result = {changed, keepOpen(own, ARGV[1], changed)}
+for _, other in ipairs(settledOthers) do result[#result + 1] = other end
+return result
 `;
 // KEYS: pending, open. ARGV: batch id. Closes the batch in this queue only if nothing is
 // pending, so a job replayed meanwhile keeps it open.
@@ -110,7 +140,7 @@ return 0
 const closeCommand = "provisionerBatchClose";
 const setStatusCommand = "provisionerBatchStatus";
 type WithSetStatus = RedisConnection & {
-  [setStatusCommand](...args: (string | number)[]): Promise<[number, number]>;
+  [setStatusCommand](...args: (string | number)[]): Promise<[number, number, ...string[]]>;
   [closeCommand](pendingKey: string, openKey: string, batchId: string): Promise<number>;
 };
 const taught = new WeakSet<RedisConnection>();
@@ -136,10 +166,10 @@ export interface StatusChange {
 
 /**
  * Records one job's status in its own batch (`batchId`, from its data) and in every other
- * batch that listed it as a repeat of its key: what the worker's events, replay and discard
- * call. The look-up of the others is sent alongside the first write, not after it. `member`,
- * the job's index member, moves to the status's index in the first write (job-status.ts). A
- * success's `outcome` counts in its own batch only: the others did not queue it.
+ * batch that listed it as a repeat of its key, in one script call: what the worker's events,
+ * replay and discard call. `member`, the job's index member, moves to the status's index in
+ * the same call (job-status.ts). A success's `outcome` counts in its own batch only: the
+ * others did not queue it.
  */
 export async function setJobBatchStatus(
   queues: QueueSet,
@@ -149,41 +179,56 @@ export async function setJobBatchStatus(
   status: BatchStatus,
   { member, outcome }: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
 ): Promise<void> {
-  const [others] = await Promise.all([
-    queues.connection.smembers(otherBatchesKey(queues, queueName, id)),
-    setBatchStatuses(queues, queueName, batchId, [{ id, status, member, outcome }]),
-  ]);
-  await Promise.all(
-    others
-      .filter((other) => other !== batchId)
-      .map((other) => setBatchStatuses(queues, queueName, other, [{ id, status }])),
-  );
+  await setBatchStatuses(queues, queueName, batchId, [{ id, status, member, outcome }], { withRepeats: true });
 }
 
-/** Records jobs' statuses in one batch's keys for one queue, in one script call. */
+/**
+ * Records jobs' statuses in one batch's keys for one queue, in one script call; `withRepeats`
+ * records each job's status in the other batches that listed it as a repeat too.
+ */
 export async function setBatchStatuses(
   queues: QueueSet,
   queueName: string,
   batchId: string,
   changes: readonly StatusChange[],
+  { withRepeats = false }: { withRepeats?: boolean } = {},
 ): Promise<number> {
   if (changes.length === 0) return 0;
-  const args = changes.flatMap(({ id, status, expected = "*", member = "", outcome }) => [
-    id,
-    expected,
-    status === "succeeded" && outcome !== undefined ? `${status}/${outcome}` : status,
-    member,
-  ]);
-  const [changed, pending] = await commandOf(queues.connection)[setStatusCommand](
+  const [changed, pending, ...settledOthers] = await commandOf(queues.connection)[setStatusCommand](
+    ...setStatusArgs(queues, queueName, batchId, changes, withRepeats),
+  );
+  await Promise.all(
+    [...(pending === 0 ? [batchId] : []), ...settledOthers].map((settled) =>
+      settleBatch(queues, queueName, settled),
+    ),
+  );
+  return changed;
+}
+
+/** The status script's keys and arguments (see `setStatusScript`). */
+function setStatusArgs(
+  queues: QueueSet,
+  queueName: string,
+  batchId: string,
+  changes: readonly StatusChange[],
+  withRepeats: boolean,
+): (string | number)[] {
+  return [
     ...keysOf(queues, queueName, batchId),
     ...indexKeysOf(queues, queueName),
     batchId,
     Date.now(),
     queues.config.retention.deadLetterMs,
-    ...args,
-  );
-  if (pending === 0) await settleBatch(queues, queueName, batchId);
-  return changed;
+    withRepeats ? otherBatchesKey(queues, queueName, "") : "",
+    batchKeyPrefix(queues),
+    queueName,
+    ...changes.flatMap(({ id, status, expected = "*", member = "", outcome }) => [
+      id,
+      expected,
+      status === "succeeded" && outcome !== undefined ? `${status}/${outcome}` : status,
+      member,
+    ]),
+  ];
 }
 
 /**

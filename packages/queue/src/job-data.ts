@@ -80,7 +80,23 @@ export function readJobData(job: {
   queueName: string;
   timestamp?: number | undefined;
   data: unknown;
-}): { data: JobData; valid: true } | { data: JobData; valid: false; problem: string } {
+}): JobDataReading {
+  // The worker reads one job's data at its start, in its handler and in each of its events:
+  // one schema check per data object, shared by every reader (which copy, never mutate, it).
+  const data = job.data;
+  const cacheable = typeof data === "object" && data !== null;
+  const known = cacheable ? readings.get(data) : undefined;
+  if (known) return known;
+  const reading = checkJobData(job);
+  // A stand-in is built from the job's id and queue too, so only a valid reading is kept.
+  if (cacheable && reading.valid) readings.set(data, reading);
+  return reading;
+}
+
+type JobDataReading = { data: JobData; valid: true } | { data: JobData; valid: false; problem: string };
+const readings = new WeakMap<object, JobDataReading>();
+
+function checkJobData(job: Parameters<typeof readJobData>[0]): JobDataReading {
   const parsed = jobDataSchema.safeParse(job.data);
   if (parsed.success) return { data: parsed.data, valid: true };
   const issue = parsed.error.issues[0];
