@@ -69,8 +69,8 @@ async function readQueues(queues: QueueSet): Promise<Snapshot> {
       Promise.all(queues.accounts.map(({ queue }) => queue.getJobCounts())),
       // The dead letters are the failed sets: one ZCARD each, whatever their size.
       deadLetterCounts(queues),
-      // One HGETALL of a hash with a field per (provider, account, outcome): O(1) in jobs.
-      readFinishedCounts(queues.connection, queues.config.prefix),
+      // One HGETALL per account queue (a field per outcome): O(1) in jobs.
+      readFinishedCounts(queues),
     ]);
     const jobs = Object.fromEntries(providerNames.map((provider) => [provider, zeroByStatus()])) as Record<
       ProviderName,

@@ -1,12 +1,13 @@
 import { isProviderError, type ProviderName } from "@provisioner/provider-client";
 import {
   type AttemptError,
-  advanceLaneClock,
   attemptRecordOf,
   indexDeath,
+  inOneWrite,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
+  recordJobStart,
   recordJobStatus,
   statusOfJob,
 } from "@provisioner/queue";
@@ -51,16 +52,20 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     let child: Logger | undefined;
     const log = () => (child ??= logger.child({ jobId: job.id, provider, attempt }));
     // The account's lane clock moves as each job starts, so waiting bulk jobs' turns come
-    // (lanes.ts); the same call lists the job as running. Not awaited: the run does not need
-    // the new clock, and the command goes out on the same connection ahead of the job's next
-    // ones (Redis runs them in order), so it costs the job no round trip. A failure only
-    // delays other jobs' turns (and the listing's repair fixes the job's status); it is logged.
-    const started = { id: job.id as string, submittedAt: readJobData(job).data.submittedAt };
-    advanceLaneClock(queues, queue, job.priority, { started }).catch((error: Error) =>
-      log().warn({ err: { message: error.message } }, "could not move the lane clock"),
-    );
+    // (lanes.ts); the same write lists the job as running and counts a batch's job running
+    // (job-status.ts). Not awaited: the run does not need the new clock, and the write goes out
+    // on the same connection ahead of the job's next ones (Redis runs them in order), so it
+    // costs the job no round trip. A failure only delays other jobs' turns (the listing's
+    // repair and the batch reconciliation fix the job's status); it is logged.
+    // The run's first command (its identity lock: handler.ts) goes out in the same write.
+    const running = inOneWrite(queues.connection, () => {
+      recordJobStart(queues, queue, job).catch((error: Error) =>
+        log().warn({ err: { message: error.message } }, "could not record the job's start"),
+      );
+      return deps.handle(job, signal);
+    });
     // BullMQ emits no event for these moves, so the job's status is recorded here (job-status.ts);
-    // a provisioning poll stays `running`, which the `active` event recorded.
+    // a provisioning poll stays `running`, which its start recorded.
     const waitFor = async (ms: number): Promise<never> => {
       await job.moveToDelayed(Date.now() + ms, token);
       if (statusOfJob("delayed", job) === "retrying") await recordJobStatus(queues, job, "retrying");
@@ -68,7 +73,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     };
     let outcome: RunOutcome;
     try {
-      outcome = await deps.handle(job, signal);
+      outcome = await running;
     } catch (error) {
       if (isIdentityBusy(error)) {
         log().debug({ waitMs: error.retryAfterMs }, "another job is creating this database; waiting");

@@ -10,7 +10,6 @@ import {
   adoptUnlistedJobs,
   attemptRecordOf,
   backoffType,
-  countFinishedJob,
   type FinishOutcome,
   indexDeath,
   type JobStatus,
@@ -107,58 +106,48 @@ function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSe
 }
 
 /**
- * Counts each job's terminal transition, in this process and in the deployment-wide hash in
- * Redis that the API's /metrics reads. BullMQ emits `completed`, and `failed` with
- * `finishedOn` set (a final failure: the job is now in the failed set), only after its
- * script has moved the job, which succeeds once per job life for the worker holding the
- * job's lock; a retry is a `failed` without `finishedOn`, and a job whose move was refused
- * (lock lost) emits nothing here. So a job is never counted twice for one ending; a worker
- * killed between the move and the HINCRBY misses that one count. A replay is a new life
- * and counts again when it ends.
+ * Records each job's transitions as BullMQ reports them (a retry, completed, a final failure:
+ * `finishedOn` set, stalled deaths included) in the job listing's status indexes and, for a
+ * batch's job, its batch's counts; a job's end is counted too, in this process and in the
+ * deployment-wide counts the API's /metrics reads: one write per event (packages/queue
+ * job-status.ts). A job's start is recorded by the runner, with its lane clock.
+ *
+ * BullMQ emits `completed`, and `failed` with `finishedOn` set (a final failure: the job is
+ * now in the failed set), only after its script has moved the job, which succeeds once per
+ * job life for the worker holding the job's lock; a retry is a `failed` without `finishedOn`,
+ * and a job whose move was refused (lock lost) emits nothing here. So a job's end is never
+ * counted twice; a worker killed between the move and the write misses that one count, and
+ * leaves a stale status: the batch reconciliation on `batchReconcileMs` corrects the counts,
+ * and `GET /v1/jobs` moves a member it finds in the wrong status index. A replay is a new
+ * life and counts again when it ends.
  */
-function countEndings(
+function trackStatuses(
   worker: Worker<JobData, JobResult>,
-  connection: RedisConnection,
-  prefix: string,
+  queues: QueueSet,
   metrics: WorkerMetrics,
   logger: Logger,
 ): void {
-  const count = (job: Job<JobData, JobResult>, outcome: FinishOutcome) => {
-    const { provider, account } = readJobData(job).data;
-    metrics.jobsFinished.inc({ provider, account, outcome });
-    countFinishedJob(connection, prefix, { provider, account, outcome }).catch((error: Error) =>
-      logger.warn({ jobId: job.id, err: { message: error.message } }, "could not count a finished job"),
-    );
-  };
-  worker.on("completed", (job, result) => count(job, result.outcome));
-  worker.on("failed", (job) => {
-    if (job?.finishedOn) count(job, "dead");
-  });
-}
-
-/**
- * Records each job's transitions as BullMQ reports them (taken: running, a retry, completed,
- * a final failure: `finishedOn` set, stalled deaths included) in the job listing's status
- * indexes and, for a batch's job, its batch's counts: one script call per event, none for a
- * start that is not a batch's (the runner's lane-clock script lists the job as running)
- * (packages/queue job-status.ts). A worker killed before its event leaves a stale status:
- * the batch reconciliation on `batchReconcileMs` corrects the counts, and `GET /v1/jobs`
- * moves a member it finds in the wrong status index.
- */
-function trackStatuses(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
   const record = (
-    job: Job<JobData, JobResult> | undefined,
+    job: Job<JobData, JobResult>,
     status: JobStatus,
-    { listed = true, outcome }: { listed?: boolean; outcome?: JobResult["outcome"] } = {},
+    { outcome, finished }: { outcome?: JobResult["outcome"]; finished?: FinishOutcome } = {},
   ) => {
-    if (!job) return;
-    recordJobStatus(queues, job, status, { listed, outcome }).catch((error: Error) =>
+    if (finished) {
+      const { provider, account } = readJobData(job).data;
+      metrics.jobsFinished.inc({ provider, account, outcome: finished });
+    }
+    recordJobStatus(queues, job, status, { outcome, finished }).catch((error: Error) =>
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a job's status"),
     );
   };
-  worker.on("active", (job) => record(job, "running", { listed: false }));
-  worker.on("completed", (job, result) => record(job, "succeeded", { outcome: result.outcome }));
-  worker.on("failed", (job) => record(job, job?.finishedOn ? "dead" : "retrying"));
+  worker.on("completed", (job, result) =>
+    record(job, "succeeded", { outcome: result.outcome, finished: result.outcome }),
+  );
+  worker.on("failed", (job) => {
+    if (!job) return;
+    if (job.finishedOn) record(job, "dead", { finished: "dead" });
+    else record(job, "retrying");
+  });
 }
 
 /**
@@ -240,8 +229,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     );
     worker.on("error", (error) => logger.error({ provider, account, err: { message: error.message } }, "worker error"));
     notifyStalledDeaths(worker, queues, logger);
-    countEndings(worker, connection, config.prefix, metrics, logger);
-    trackStatuses(worker, queues, logger);
+    trackStatuses(worker, queues, metrics, logger);
     workers.set(queue.name, worker);
   }
   let reconciling = false;

@@ -5,7 +5,7 @@ import { deathReasons } from "./failed-jobs.ts";
 import { type JobResult, jobResultSchema } from "./job-data.ts";
 import { indexKeysOf, placeMemberLua } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
-import type { RedisConnection } from "./redis.ts";
+import type { RedisCall, RedisConnection } from "./redis.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
 import { statusOfState } from "./status.ts";
 
@@ -139,8 +139,10 @@ return 0
 `;
 const closeCommand = "provisionerBatchClose";
 const setStatusCommand = "provisionerBatchStatus";
+/** The status script's reply: statuses changed, the batch's pending count, then the other batches it settled. */
+type StatusReply = [changed: number, pending: number, ...settledOthers: string[]];
 type WithSetStatus = RedisConnection & {
-  [setStatusCommand](...args: (string | number)[]): Promise<[number, number, ...string[]]>;
+  [setStatusCommand](...args: (string | number)[]): Promise<StatusReply>;
   [closeCommand](pendingKey: string, openKey: string, batchId: string): Promise<number>;
 };
 const taught = new WeakSet<RedisConnection>();
@@ -177,9 +179,26 @@ export async function setJobBatchStatus(
   batchId: string,
   id: string,
   status: BatchStatus,
-  { member, outcome }: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
+  options: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
 ): Promise<void> {
-  await setBatchStatuses(queues, queueName, batchId, [{ id, status, member, outcome }], { withRepeats: true });
+  const { command, args } = jobBatchStatusCall(queues, queueName, batchId, id, status, options);
+  await settleAfter(queues, queueName, batchId, await commandOf(queues.connection)[command](...args));
+}
+
+/** `setJobBatchStatus` as a call to send with others (redis.ts `sendTogether`): hand its reply to `settleAfter`. */
+export function jobBatchStatusCall(
+  queues: QueueSet,
+  queueName: string,
+  batchId: string,
+  id: string,
+  status: BatchStatus,
+  { member, outcome }: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
+): RedisCall & { command: typeof setStatusCommand } {
+  commandOf(queues.connection);
+  return {
+    command: setStatusCommand,
+    args: setStatusArgs(queues, queueName, batchId, [{ id, status, member, outcome }], true),
+  };
 }
 
 /**
@@ -194,15 +213,22 @@ export async function setBatchStatuses(
   { withRepeats = false }: { withRepeats?: boolean } = {},
 ): Promise<number> {
   if (changes.length === 0) return 0;
-  const [changed, pending, ...settledOthers] = await commandOf(queues.connection)[setStatusCommand](
+  const reply = await commandOf(queues.connection)[setStatusCommand](
     ...setStatusArgs(queues, queueName, batchId, changes, withRepeats),
   );
+  await settleAfter(queues, queueName, batchId, reply);
+  return reply[0];
+}
+
+/**
+ * Settles what a status write left with nothing pending in this queue: the batch written to,
+ * and any batch that listed a job as a repeat.
+ */
+export async function settleAfter(queues: QueueSet, queueName: string, batchId: string, reply: unknown): Promise<void> {
+  const [, pending, ...settledOthers] = reply as StatusReply;
   await Promise.all(
-    [...(pending === 0 ? [batchId] : []), ...settledOthers].map((settled) =>
-      settleBatch(queues, queueName, settled),
-    ),
+    [...(pending === 0 ? [batchId] : []), ...settledOthers].map((settled) => settleBatch(queues, queueName, settled)),
   );
-  return changed;
 }
 
 /** The status script's keys and arguments (see `setStatusScript`). */

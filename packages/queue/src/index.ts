@@ -64,16 +64,16 @@ export {
   replayDeadLetters,
 } from "./failed-jobs.ts";
 export {
-  countFinishedJob,
   type FinishedCount,
   type FinishOutcome,
-  finishedCountsKey,
+  finishedCountsKeyOf,
   finishOutcomes,
+  legacyFinishedCountsKey,
   readFinishedCounts,
 } from "./finished-counts.ts";
 export * from "./job-data.ts";
 export { indexJobs } from "./job-index.ts";
-export { recordJobStatus } from "./job-status.ts";
+export { recordJobStart, recordJobStatus } from "./job-status.ts";
 export { advanceLaneClock } from "./lanes.ts";
 export {
   type AccountQueue,
@@ -90,6 +90,7 @@ export {
   createRedisConnection,
   deleteKeysWithPrefix,
   evictionPolicy,
+  inOneWrite,
   isRedisUnavailable,
   keyHolders,
   type RedisConnection,

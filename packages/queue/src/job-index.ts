@@ -2,7 +2,7 @@ import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import { Job, type Queue } from "bullmq";
 import type { JobData } from "./job-data.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
-import type { RedisConnection } from "./redis.ts";
+import type { RedisCall, RedisConnection } from "./redis.ts";
 
 /**
  * Every job newest first, for `GET /v1/jobs`: one sorted set per account queue, named with
@@ -236,19 +236,36 @@ export async function adoptMembers(queues: QueueSet, queueName: string, placemen
   return place(queues, queueName, "adopt", placements);
 }
 
+/** `placeMembers` as a call to send with others (redis.ts `sendTogether`). */
+export const placeMembersCall = (queues: QueueSet, queueName: string, placements: readonly Placement[]) =>
+  placeCall(queues, queueName, "move", placements);
+
 async function place(
   queues: QueueSet,
   queueName: string,
   mode: "add" | "adopt" | "move",
   placements: readonly Placement[],
-) {
-  teach(queues.connection);
+): Promise<number> {
+  const { args } = placeCall(queues, queueName, mode, placements);
   const connection = queues.connection as RedisConnection & {
     [placeCommand](...args: (string | number)[]): Promise<number>;
   };
-  return connection[placeCommand](
-    ...indexKeysOf(queues, queueName),
-    mode,
-    ...placements.flatMap(({ member, status, from }) => [member, statusPosition(status), statusPosition(from)]),
-  );
+  return connection[placeCommand](...args);
+}
+
+function placeCall(
+  queues: QueueSet,
+  queueName: string,
+  mode: "add" | "adopt" | "move",
+  placements: readonly Placement[],
+): RedisCall {
+  teach(queues.connection);
+  return {
+    command: placeCommand,
+    args: [
+      ...indexKeysOf(queues, queueName),
+      mode,
+      ...placements.flatMap(({ member, status, from }) => [member, statusPosition(status), statusPosition(from)]),
+    ],
+  };
 }

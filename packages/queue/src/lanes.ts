@@ -2,7 +2,7 @@ import { jobStatuses, type Lane } from "@provisioner/api-contract";
 import type { Queue } from "bullmq";
 import { indexKeysOf, indexMemberOf, placeMemberLua, statusPosition } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
-import type { RedisConnection } from "./redis.ts";
+import type { RedisCall, RedisConnection } from "./redis.ts";
 
 // Scheduling within one account's queue, with BullMQ's own priorities (lower runs first,
 // FIFO within one priority, 1..2^21-1). Each account queue keeps a virtual clock beside it:
@@ -106,18 +106,38 @@ export async function advanceLaneClock(
   queues: QueueSet,
   queue: Queue,
   priority: number,
-  { threshold = rebaseAbove, started }: { threshold?: number; started?: { id: string; submittedAt: number } } = {},
+  options: LaneClockOptions = {},
 ): Promise<number> {
-  const clock = await commandOf(queues.connection)[advanceCommand](
-    laneClockKeyOf(queues, queue),
-    queue.toKey("prioritized"),
-    queue.toKey("delayed"),
-    queue.toKey("active"),
-    ...indexKeysOf(queues, queue.name),
-    priority,
-    threshold,
-    queue.toKey(""),
-    started ? indexMemberOf(started.submittedAt, started.id) : "",
-  );
+  const { command, args } = laneClockCall(queues, queue, priority, options);
+  const clock = await commandOf(queues.connection)[command](...args);
   return Number(clock);
+}
+
+interface LaneClockOptions {
+  threshold?: number;
+  started?: { id: string; submittedAt: number };
+}
+
+/** `advanceLaneClock` as a call to send with others (redis.ts `sendTogether`); its reply is the clock. */
+export function laneClockCall(
+  queues: QueueSet,
+  queue: Queue,
+  priority: number,
+  { threshold = rebaseAbove, started }: LaneClockOptions = {},
+): RedisCall & { command: typeof advanceCommand } {
+  commandOf(queues.connection);
+  return {
+    command: advanceCommand,
+    args: [
+      laneClockKeyOf(queues, queue),
+      queue.toKey("prioritized"),
+      queue.toKey("delayed"),
+      queue.toKey("active"),
+      ...indexKeysOf(queues, queue.name),
+      priority,
+      threshold,
+      queue.toKey(""),
+      started ? indexMemberOf(started.submittedAt, started.id) : "",
+    ],
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { finishedCountsKey } from "./finished-counts.ts";
+import { legacyFinishedCountsKey } from "./finished-counts.ts";
 import { deleteKeysWithPrefix, isRedisUnavailable } from "./redis.ts";
 import { openTestQueues } from "./test-support.ts";
 
@@ -28,7 +28,7 @@ describe("deleteKeysWithPrefix", () => {
   it("deletes a deployment's keys, its hash-tagged metrics key too, and nothing of another prefix", async () => {
     const { connection, queues, close } = await openTestQueues();
     const { prefix } = queues.config;
-    const mine = [`${prefix}:a`, `${prefix}:{q}:b`, finishedCountsKey(prefix)];
+    const mine = [`${prefix}:a`, `${prefix}:{q}:b`, legacyFinishedCountsKey(prefix)];
     const others = [`${prefix}x:a`, `{${prefix}x:metrics}:jobs-finished`, `other-${prefix}:a`];
     try {
       for (const key of [...mine, ...others]) await connection.set(key, "1");

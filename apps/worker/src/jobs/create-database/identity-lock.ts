@@ -7,8 +7,24 @@ import type { RedisConnection } from "@provisioner/queue";
 
 // Deletes or extends the lock only while it still holds this holder's token: a holder
 // that outlived its lease must not end or prolong its successor's.
-const releaseScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
-const renewScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+// Sent as EVALSHA (ioredis loads each once), not EVAL with the body, which Redis hashes every time.
+const releaseCommand = "provisionerReleaseIdentityLock";
+const renewCommand = "provisionerRenewIdentityLock";
+type WithLockScripts = RedisConnection & {
+  [releaseCommand](key: string, token: string): Promise<number>;
+  [renewCommand](key: string, token: string, leaseMs: number): Promise<number>;
+};
+function teach(connection: RedisConnection): WithLockScripts {
+  connection.defineCommand(releaseCommand, {
+    numberOfKeys: 1,
+    lua: `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`,
+  });
+  connection.defineCommand(renewCommand, {
+    numberOfKeys: 1,
+    lua: `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`,
+  });
+  return connection as WithLockScripts;
+}
 
 /** Another job holds the identity: wait `retryAfterMs`, then try again, spending no attempt. */
 export class IdentityBusyError extends Error {
@@ -60,7 +76,8 @@ export function identityLockKey(prefix: string, identity: Identity): string {
 }
 
 export function createIdentityLocks(options: IdentityLocksOptions): IdentityLocks {
-  const { connection, prefix, leaseMs = 15_000, busyRetryMaxMs = 1_000 } = options;
+  const { prefix, leaseMs = 15_000, busyRetryMaxMs = 1_000 } = options;
+  const connection = teach(options.connection);
   if (!(leaseMs >= 30)) throw new RangeError(`identity lock leaseMs must be at least 30 ms, got ${leaseMs}`);
   if (!(busyRetryMaxMs >= 1)) throw new RangeError(`busyRetryMaxMs must be at least 1 ms, got ${busyRetryMaxMs}`);
 
@@ -77,7 +94,7 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
       const lost = new AbortController();
       const renewal = setInterval(
         () => {
-          connection.eval(renewScript, 1, key, token, leaseMs).then(
+          connection[renewCommand](key, token, leaseMs).then(
             (renewed) => {
               if (renewed === 0) lost.abort(new Error("identity lock lost to another holder"));
             },
@@ -95,7 +112,7 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
         // awaited, to spare the job a round trip: it is written before BullMQ moves the job to
         // finished (on BullMQ's own connection), so it usually lands first; when it lands a moment
         // after, another job for the database finds the lock held and waits its short turn.
-        connection.eval(releaseScript, 1, key, token).catch(() => {});
+        connection[releaseCommand](key, token).catch(() => {});
       }
     },
   };
