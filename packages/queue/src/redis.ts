@@ -83,20 +83,18 @@ export function inOneWrite<T>(connection: RedisConnection, run: () => T): T {
 }
 
 /**
- * Sends `calls` in one write (`inOneWrite`); Redis runs them in order. Answers their replies
- * in order, or rejects with the first error (all are sent).
+ * Sends `calls` in one write (`inOneWrite`), before it first waits; Redis runs them in order.
+ * Answers their replies in order, or rejects with the first error (all are sent).
  */
-export function sendTogether(connection: RedisConnection, calls: readonly RedisCall[]): Promise<unknown[]> {
-  const send = connection as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
-  return inOneWrite(connection, () =>
-    Promise.all(
-      calls.map(({ command, args }) => {
-        const call = send[command];
-        if (typeof call !== "function") throw new Error(`Redis command ${command} is not defined on this connection`);
-        return call.apply(connection, args);
-      }),
-    ),
-  );
+export async function sendTogether(connection: RedisConnection, calls: readonly RedisCall[]): Promise<unknown[]> {
+  const commands = connection as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+  // Every call is looked up before any is sent, so an unknown one sends nothing.
+  const sends = calls.map(({ command }) => {
+    const send = commands[command];
+    if (typeof send !== "function") throw new Error(`Redis command ${command} is not defined on this connection`);
+    return send;
+  });
+  return inOneWrite(connection, () => Promise.all(calls.map(({ args }, i) => sends[i]?.apply(connection, args))));
 }
 
 /**
