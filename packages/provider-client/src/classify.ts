@@ -1,11 +1,12 @@
 import { type ErrorKind, type ProviderError, providerError } from "./errors.ts";
 import type { ProviderName } from "./provider-names.ts";
+import type { HeaderLookup } from "./transport.ts";
 
 /** A provider's non-2xx answer, body already parsed as JSON where it was JSON. */
 export interface HttpFailure {
   provider: ProviderName;
   status: number;
-  headers: Headers;
+  headers: HeaderLookup;
   body: unknown;
 }
 
