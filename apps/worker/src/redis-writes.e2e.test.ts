@@ -1,6 +1,5 @@
-import type { Socket } from "node:net";
 import { getBatch } from "@provisioner/queue";
-import type { Redis } from "ioredis";
+import { countSocketWrites } from "@provisioner/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type Harness, startHarness, uniqueName } from "./test-support.ts";
 
@@ -14,37 +13,12 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-/** Counts the writes the connection's socket makes (a corked socket flushes in one `_writev`). */
-function countWrites(connection: Redis): { count(): number; stop(): void } {
-  const socket = connection.stream as Socket & {
-    _write: (...args: unknown[]) => void;
-    _writev: (...args: unknown[]) => void;
-  };
-  const { _write, _writev } = socket;
-  let writes = 0;
-  socket._write = (...args) => {
-    writes++;
-    _write.apply(socket, args);
-  };
-  socket._writev = (...args) => {
-    writes++;
-    _writev.apply(socket, args);
-  };
-  return {
-    count: () => writes,
-    stop() {
-      socket._write = _write;
-      socket._writev = _writev;
-    },
-  };
-}
-
 it("runs a batch's job in at most five writes to Redis: start and lock, BullMQ's finish and fetch, the lock's release, its end", async () => {
   const jobs = 60;
   const batchId = await harness.submitBatch(
     Array.from({ length: jobs }, () => ({ provider: "bridgeport" as const, name: uniqueName("writes") })),
   );
-  const writes = countWrites(harness.connection as Redis);
+  const writes = countSocketWrites(harness.connection);
   try {
     await harness.startWorkers();
     // Waits on the sandbox, not on Redis, so the count is the worker's alone.

@@ -93,9 +93,11 @@ export {
   inOneWrite,
   isRedisUnavailable,
   keyHolders,
+  type RedisCall,
   type RedisConnection,
   type RedisTarget,
   redisAnswers,
+  sendTogether,
   watchRedis,
 } from "./redis.ts";
 export {

@@ -1,5 +1,3 @@
-import type { Socket } from "node:net";
-import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { legacyFinishedCountsKey } from "./finished-counts.ts";
 import { deleteKeysWithPrefix, isRedisUnavailable, sendTogether } from "./redis.ts";
@@ -45,56 +43,7 @@ describe("deleteKeysWithPrefix", () => {
 });
 
 describe("sendTogether", () => {
-  /** Counts the writes the connection's socket makes (a corked socket flushes in one `_writev`). */
-  function countWrites(connection: Redis): { count(): number; stop(): void } {
-    const socket = connection.stream as Socket & {
-      _write: (...args: unknown[]) => void;
-      _writev: (...args: unknown[]) => void;
-    };
-    const { _write, _writev } = socket;
-    let writes = 0;
-    socket._write = (...args) => {
-      writes++;
-      _write.apply(socket, args);
-    };
-    socket._writev = (...args) => {
-      writes++;
-      _writev.apply(socket, args);
-    };
-    return {
-      count: () => writes,
-      stop() {
-        socket._write = _write;
-        socket._writev = _writev;
-      },
-    };
-  }
-
-  it("sends its calls in one write to the socket and answers their replies in order", async () => {
-    const { connection, queues, close } = await openTestQueues();
-    const key = (name: string) => `${queues.config.prefix}:${name}`;
-    // Nothing else writes meanwhile: the queues have sent what they send as they open.
-    await Promise.all(queues.accounts.map(({ queue }) => queue.waitUntilReady()));
-    await connection.ping();
-    const writes = countWrites(connection as Redis);
-    try {
-      const replies = await sendTogether(connection, [
-        { command: "set", args: [key("a"), "1"] },
-        { command: "incr", args: [key("a")] },
-        { command: "get", args: [key("a")] },
-      ]);
-      expect(replies).toEqual(["OK", 2, "2"]);
-      expect(writes.count()).toBe(1);
-
-      // The same calls one by one: a write each, as the worker sent them before.
-      await Promise.all([connection.set(key("b"), "1"), connection.incr(key("b")), connection.get(key("b"))]);
-      expect(writes.count()).toBe(4);
-    } finally {
-      writes.stop();
-      await close();
-    }
-  });
-
+  // Its single write, seen from the socket, is tested in packages/testing (socket-writes.test.ts).
   it("rejects with the first error, after running every call", async () => {
     const { connection, queues, close } = await openTestQueues();
     const key = (name: string) => `${queues.config.prefix}:${name}`;
