@@ -12,6 +12,7 @@ import {
   backoffType,
   countFinishedJob,
   type FinishOutcome,
+  finishedJobRetention,
   indexDeath,
   type JobStatus,
   type ProviderSettings,
@@ -229,6 +230,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         prefix: config.prefix,
         concurrency: settings.concurrency,
         limiter: limiterFor(settings),
+        ...finishedJobRetention(config),
         settings: {
           backoffStrategy: (attemptsMade, type) =>
             type === backoffType ? fullJitterDelay(settings.backoff, attemptsMade) : 0,

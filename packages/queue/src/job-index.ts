@@ -152,7 +152,7 @@ export async function addJobsIndexed(
     ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
   ]);
   for (const { id, data, priority } of jobs) {
-    const options = jobOptionsFor(queues.config, data, id, priority);
+    const options = jobOptionsFor(queues.config, data, priority);
     // BullMQ queues the add on the MULTI before its first await (its own addJobs relies on
     // that too), and its answer comes back in exec's replies: not awaited here, so nothing
     // yields between this call's first line and its exec, and calls made in order send their
