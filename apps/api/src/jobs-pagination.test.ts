@@ -307,10 +307,7 @@ describe("GET /v1/jobs?status= over status indexes that lag", () => {
   const indexSizes = async () => {
     const queueName = api.queues.queueOf("postgres").name;
     const { prefix } = api.queues.config;
-    const keys = [
-      `${prefix}:job-index:${queueName}`,
-      ...jobStatuses.map((s) => `${prefix}:job-index:${s}:${queueName}`),
-    ];
+    const keys = jobStatuses.map((s) => `${prefix}:job-index:${s}:${queueName}`);
     return Promise.all(keys.map((key) => api.connection.zcard(key)));
   };
 
@@ -332,13 +329,13 @@ describe("GET /v1/jobs?status= over status indexes that lag", () => {
       await worker.close();
     }
     await api.queues.queueOf("postgres").remove((gone as Submitted).id);
-    // Sizes: all-jobs, queued, running, retrying, succeeded, dead.
-    expect(await indexSizes()).toEqual([3, 1, 2, 0, 0, 0]);
+    // Sizes: queued, running, retrying, succeeded, dead.
+    expect(await indexSizes()).toEqual([1, 2, 0, 0, 0]);
     // The lag: the job is missing from its new status's listing until something moves it...
     expect(await listed("succeeded")).toEqual([]);
     // ...such as a read of the index it sits in, which leaves it out and moves it.
     expect(await listed("running")).toEqual([]);
-    expect(await indexSizes()).toEqual([2, 1, 0, 0, 1, 0]);
+    expect(await indexSizes()).toEqual([1, 0, 0, 1, 0]);
     expect(await listed("succeeded")).toEqual([moved?.id]);
     expect(await listed("queued")).toEqual([waiting?.id]);
   });

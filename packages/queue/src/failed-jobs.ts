@@ -240,9 +240,9 @@ export class NotDeadError extends Error {
 }
 
 // The new life's data, a cleared log and progress, and the index member moved to the top
-// (the earlier life's member dropped from every index, the new one in the all-jobs and
-// `queued` indexes), only while the job is still failed. KEYS: failed set, job, job's log,
-// then the queue's job indexes (indexKeysOf), all in the queue's slot.
+// (the earlier life's member dropped from every index, the new one, whose life the data now
+// is, in the `queued` index), only while the job is still failed. KEYS: failed set, job,
+// job's log, then the queue's job indexes (indexKeysOf), all in the queue's slot.
 // ARGV: job id, data, the old life's index member, the new one's.
 const newLifeScript = `${placeMemberLua}
 if not redis.call("ZSCORE", KEYS[1], ARGV[1]) then return 0 end
@@ -250,7 +250,6 @@ redis.call("HSET", KEYS[2], "data", ARGV[2])
 redis.call("HDEL", KEYS[2], "progress", "stc")
 redis.call("DEL", KEYS[3])
 placeMember(4, ARGV[3], 0, 0)
-redis.call("ZADD", KEYS[4], 0, ARGV[4])
 placeMember(4, ARGV[4], ${statusPosition("queued")}, 0)
 return 1
 `;
