@@ -7,6 +7,7 @@ import {
   type JobProgress,
   type JobStatus,
   jobStatuses,
+  readJobData,
   recordJobStatus,
   type SubmitRequest,
   submitJobs,
@@ -108,7 +109,7 @@ async function submitInBatches(batches: { provider: ProviderName; repeat: boolea
       const provider = outcome.id.slice(0, outcome.id.indexOf("-")) as ProviderName;
       const job = await api.queues.queueOf(provider).getJob(outcome.id);
       if (!job) throw new Error(`job ${outcome.id} is missing`);
-      jobs.set(outcome.id, { id: outcome.id, provider, submittedAt: job.data.submittedAt });
+      jobs.set(outcome.id, { id: outcome.id, provider, submittedAt: readJobData(job).data.submittedAt });
     }
     // Let the clock move between some batches and not others.
     if (batch.length % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 2));

@@ -10,7 +10,14 @@ import {
 import type { Job, Queue } from "bullmq";
 import { setJobBatchStatus } from "./batches.ts";
 import { deadKindKeyOf, pruneDeathIndex, unindexDeath } from "./dead-index.ts";
-import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
+import {
+  type AttemptError,
+  attemptErrorSchema,
+  attemptRecordOf,
+  type JobData,
+  readJobData,
+  storedJobData,
+} from "./job-data.ts";
 import { indexKeysOf, indexMemberOf, placeMemberLua, placeMembers, statusPosition } from "./job-index.ts";
 import type { AccountQueue, QueueSet } from "./queues.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
@@ -294,7 +301,7 @@ export async function replayDeadLetter(
     `${jobKey}:logs`,
     ...indexKeys,
     id,
-    JSON.stringify(data),
+    JSON.stringify(storedJobData(data)),
     indexMemberOf(original.submittedAt, id),
     indexMemberOf(data.submittedAt, id),
   );

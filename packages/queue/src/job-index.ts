@@ -1,6 +1,6 @@
 import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import { Job, type Queue } from "bullmq";
-import type { JobData } from "./job-data.ts";
+import { type JobData, storedJobData } from "./job-data.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisConnection } from "./redis.ts";
 
@@ -191,7 +191,7 @@ export async function addJobsIndexed(
     // that too), and its answer comes back in exec's replies: not awaited here, so nothing
     // yields between this call's first line and its exec, and calls made in order send their
     // MULTIs in order.
-    new Job(queue, createDatabaseJob, data, options, id).addJob(multi).catch(() => {});
+    new Job(queue, createDatabaseJob, storedJobData(data), options, id).addJob(multi).catch(() => {});
   }
   const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
   for (const [error, reply] of replies) {
