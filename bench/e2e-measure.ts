@@ -119,27 +119,60 @@ export interface RedisFootprint {
   keys: number;
   /** `MEMORY USAGE … SAMPLES 0` summed over every key of the prefix. */
   bytes: number;
+  /** The same, by the key's shape (ids replaced by `<id>`), largest first: where the bytes go. */
+  shapes: { shape: string; keys: number; bytes: number }[];
+  /** One job hash's fields and their value lengths (HSTRLEN), largest first. */
+  jobFields: { field: string; length: number }[];
+}
+
+/** A key's name with its prefix, job ids, batch ids and BullMQ's numeric ids replaced. */
+export function keyShape(prefix: string, key: string): string {
+  return key
+    .slice(prefix.length + 1)
+    .replace(/[a-z]+-[A-Za-z0-9_]+-[0-9a-f]{32}/g, "<job>")
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>")
+    .replace(/:\d+(?=$|:)/g, ":<n>");
 }
 
 /** What the keys under `prefix` take in Redis (a SCAN; fine in a benchmark, never in the product). */
 export async function redisFootprint(connection: Redis, prefix: string): Promise<RedisFootprint> {
   let keys = 0;
   let bytes = 0;
+  const shapes = new Map<string, { keys: number; bytes: number }>();
+  let aJob: string | undefined;
   let cursor = "0";
   do {
     const [next, batch] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
     if (batch.length > 0) {
       const pipeline = connection.pipeline();
       for (const key of batch) pipeline.call("MEMORY", "USAGE", key, "SAMPLES", "0");
-      for (const [error, size] of (await pipeline.exec()) ?? []) {
+      for (const [index, [error, size]] of ((await pipeline.exec()) ?? []).entries()) {
         if (error) throw error;
+        const key = batch[index] as string;
+        const shape = keyShape(prefix, key);
+        const entry = shapes.get(shape) ?? { keys: 0, bytes: 0 };
+        entry.keys += 1;
+        entry.bytes += Number(size ?? 0);
+        shapes.set(shape, entry);
+        if (aJob === undefined && /^\{[^}]*\}:(<job>|<n>)$|^[^:{}]+:(<job>|<n>)$/.test(shape)) aJob = key;
         bytes += Number(size ?? 0);
       }
       keys += batch.length;
     }
     cursor = next;
   } while (cursor !== "0");
-  return { keys, bytes };
+  const jobFields: { field: string; length: number }[] = [];
+  if (aJob !== undefined) {
+    for (const field of await connection.hkeys(aJob)) {
+      jobFields.push({ field, length: await connection.hstrlen(aJob, field) });
+    }
+  }
+  return {
+    keys,
+    bytes,
+    shapes: [...shapes].map(([shape, entry]) => ({ shape, ...entry })).sort((a, b) => b.bytes - a.bytes),
+    jobFields: jobFields.sort((a, b) => b.length - a.length),
+  };
 }
 
 /** Seconds from the start until the first sample that saw every job finished. */

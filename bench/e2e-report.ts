@@ -42,6 +42,16 @@ export function formatE2e(result: E2eResult): string[] {
     `  Redis per finished job  provisioner ${format(perJob(ours))} B (${format(ours.redis.keys)} keys, ${format(ours.redis.bytes)} B; used_memory +${format(ours.usedMemoryDelta)} B)  (target <= ${format(e2eTargets.bytesPerJob)} B: ${verdict(perJob(ours) <= e2eTargets.bytesPerJob)})`,
     `                          bare        ${format(perJob(bare))} B (${format(bare.redis.keys)} keys, ${format(bare.redis.bytes)} B; used_memory +${format(bare.usedMemoryDelta)} B)`,
     `  Redis hash-max-listpack-value: ${result.hashListpackValue ?? "unknown"} (1,024 keeps a job's hash compact: README, Redis settings)`,
+    ...[ours, bare].flatMap((side, i) => [
+      `  Redis bytes per finished job by key, ${i === 0 ? "provisioner" : "bare"}: ${side.redis.shapes
+        .filter((entry) => entry.bytes >= side.finished)
+        .map(
+          (entry) =>
+            `${entry.shape} ${format(entry.bytes / side.finished)}${entry.keys > 1 ? ` (${format(entry.keys)} keys)` : ""}`,
+        )
+        .join(", ")}`,
+      `    one job's hash, value lengths: ${side.redis.jobFields.map(({ field, length }) => `${field} ${length}`).join(", ")}`,
+    ]),
     `  Redis keys: ${format(result.dbsize.before)} before the run, ${format(result.dbsize.after)} after it (others share this Redis); the run's keys left: ${result.dbsize.left}`,
   );
   return lines;

@@ -106,10 +106,11 @@ export async function benchE2e(options: E2eOptions): Promise<E2eResult> {
     await group.stopAll();
     const sweep = async (remove: boolean) => {
       let found = 0;
-      for (const prefix of Object.values(prefixes)) {
+      // The prefix's keys, and the ones named with it as a hash tag (the finished-jobs counter).
+      for (const pattern of Object.values(prefixes).flatMap((prefix) => [`${prefix}:*`, `{${prefix}:*`])) {
         let cursor = "0";
         do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+          const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
           found += keys.length;
           if (remove && keys.length > 0) await redis.unlink(...keys);
           cursor = next;

@@ -7,6 +7,7 @@ import {
   type JobProgress,
   type JobStatus,
   jobStatuses,
+  readJobData,
   recordJobStatus,
   type SubmitRequest,
   submitJobs,
@@ -108,7 +109,7 @@ async function submitInBatches(batches: { provider: ProviderName; repeat: boolea
       const provider = outcome.id.slice(0, outcome.id.indexOf("-")) as ProviderName;
       const job = await api.queues.queueOf(provider).getJob(outcome.id);
       if (!job) throw new Error(`job ${outcome.id} is missing`);
-      jobs.set(outcome.id, { id: outcome.id, provider, submittedAt: job.data.submittedAt });
+      jobs.set(outcome.id, { id: outcome.id, provider, submittedAt: readJobData(job).data.submittedAt });
     }
     // Let the clock move between some batches and not others.
     if (batch.length % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
@@ -307,10 +308,7 @@ describe("GET /v1/jobs?status= over status indexes that lag", () => {
   const indexSizes = async () => {
     const queueName = api.queues.queueOf("postgres").name;
     const { prefix } = api.queues.config;
-    const keys = [
-      `${prefix}:job-index:${queueName}`,
-      ...jobStatuses.map((s) => `${prefix}:job-index:${s}:${queueName}`),
-    ];
+    const keys = jobStatuses.map((s) => `${prefix}:job-index:${s}:${queueName}`);
     return Promise.all(keys.map((key) => api.connection.zcard(key)));
   };
 
@@ -332,13 +330,13 @@ describe("GET /v1/jobs?status= over status indexes that lag", () => {
       await worker.close();
     }
     await api.queues.queueOf("postgres").remove((gone as Submitted).id);
-    // Sizes: all-jobs, queued, running, retrying, succeeded, dead.
-    expect(await indexSizes()).toEqual([3, 1, 2, 0, 0, 0]);
+    // Sizes: queued, running, retrying, succeeded, dead.
+    expect(await indexSizes()).toEqual([1, 2, 0, 0, 0]);
     // The lag: the job is missing from its new status's listing until something moves it...
     expect(await listed("succeeded")).toEqual([]);
     // ...such as a read of the index it sits in, which leaves it out and moves it.
     expect(await listed("running")).toEqual([]);
-    expect(await indexSizes()).toEqual([2, 1, 0, 0, 1, 0]);
+    expect(await indexSizes()).toEqual([1, 0, 0, 1, 0]);
     expect(await listed("succeeded")).toEqual([moved?.id]);
     expect(await listed("queued")).toEqual([waiting?.id]);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type JobData, type JobResult, type Lane, submitJobs } from "@provisioner/queue";
+import { type JobData, type JobResult, type Lane, readJobData, submitJobs } from "@provisioner/queue";
 import { defaultSandboxTokens } from "@provisioner/sandbox";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,9 +114,11 @@ describe("per-account isolation", () => {
     const queue = harness.queues.queueOf("bridgeport", "b");
     const original = (await harness.waitFor(done as string)).id;
     const job = await queue.getJob(original);
-    // Someone with Redis access puts a job claiming account a in account b's queue.
+    // Someone with Redis access puts a job claiming account a in account b's queue (in the full
+    // form: the short one takes its account from the queue).
     const id = `bridgeport-b-${"f".repeat(32)}`;
-    const forged = { ...(job?.data as JobData), account: "a", submissionId: randomUUID(), submittedAt: Date.now() };
+    const data = readJobData(job as Job<JobData>).data;
+    const forged = { ...data, account: "a", submissionId: randomUUID(), submittedAt: Date.now() };
     await queue.add("create-database", forged, { jobId: id, attempts: 3 });
     const view = await harness.waitFor(id);
     expect(view.status).toBe("dead");

@@ -83,28 +83,37 @@ it("moves a job's member to dead when it dies, and its replay's member to queued
   expect(await indexesHolding(doomed)).toEqual(["queued"]);
   expect(await listed("queued")).toEqual([doomed]);
   expect(await listed("dead")).toEqual([]);
-  // One member for the job in the all-jobs index too: the earlier life's is gone.
+  // One member for the job in all the indexes: the earlier life's is gone.
   const { prefix } = harness.queues.config;
   const queueName = harness.queues.queueOfJobId(doomed)?.queue.name as string;
-  const all = await harness.connection.zrange(`${prefix}:job-index:${queueName}`, "0", "-1");
-  expect(all.filter((member) => member.endsWith(`:${doomed}`))).toHaveLength(1);
+  const members = await Promise.all(
+    jobStatuses.map((status) => harness.connection.zrange(`${prefix}:job-index:${status}:${queueName}`, "0", "-1")),
+  );
+  expect(members.flat().filter((member) => member.endsWith(`:${doomed}`))).toHaveLength(1);
 }, 30_000);
 
-it("lists jobs from before the status indexes in them when a worker starts, once", async () => {
+it("lists jobs from before the status indexes in them when a worker starts, once, then deletes the all-jobs index", async () => {
   const older = await harness.submit({ provider: "artie", input: { ...inputFor.artie(), name: uniqueName("ok") } });
   const gone = await harness.submit({ provider: "artie", input: { ...inputFor.artie(), name: uniqueName("ok") } });
   const { prefix } = harness.queues.config;
   const queueName = harness.queues.queueOf("artie").name;
-  // A queue whose index this version started has nothing older to list: marked so at once.
-  expect(await harness.connection.exists(`${prefix}:job-index-adopted:${queueName}`)).toBe(1);
+  const legacyKey = `${prefix}:job-index:${queueName}`;
+  const adoptedKey = `${prefix}:job-index-adopted:${queueName}`;
   await harness.startWorkers();
   await waitIndexed(older, "succeeded");
   await waitIndexed(gone, "succeeded");
+  // A queue that never had the all-jobs index has nothing older to list: marked so at start.
+  expect(await harness.connection.exists(adoptedKey)).toBe(1);
   await harness.workers?.close(1_000);
   harness.workers = undefined;
-  // As an earlier version left them: the all-jobs index only, and one job's retention over.
+  // As a version from before the status indexes left them: the all-jobs index only, and one
+  // job's retention over.
+  const members = await Promise.all(
+    jobStatuses.map((status) => harness.connection.zrange(`${prefix}:job-index:${status}:${queueName}`, "0", "-1")),
+  );
+  await harness.connection.zadd(legacyKey, ...members.flat().flatMap((member) => [0, member]));
   await harness.connection.del(
-    `${prefix}:job-index-adopted:${queueName}`,
+    adoptedKey,
     ...jobStatuses.map((status) => `${prefix}:job-index:${status}:${queueName}`),
   );
   await harness.queues.queueOf("artie").remove(gone);
@@ -113,7 +122,12 @@ it("lists jobs from before the status indexes in them when a worker starts, once
   await harness.startWorkers();
   await waitIndexed(older, "succeeded");
   expect(await listed("succeeded")).toEqual([older]);
-  const all = await harness.connection.zrange(`${prefix}:job-index:${queueName}`, "0", "-1");
-  expect(all.map((member) => member.slice(member.indexOf(":") + 1))).toEqual([older]);
-  expect(await harness.connection.exists(`${prefix}:job-index-adopted:${queueName}`)).toBe(1);
+  const deadline = Date.now() + 5_000;
+  while ((await harness.connection.exists(legacyKey)) === 1 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(await harness.connection.exists(legacyKey)).toBe(0);
+  expect(await harness.connection.exists(adoptedKey)).toBe(1);
+  const listedAll = (await listJobs(harness.queues, { limit: 200 })).jobs.map((job) => job.id);
+  expect(listedAll).toEqual([older]);
 }, 30_000);

@@ -11,6 +11,7 @@ import {
   attemptRecordOf,
   backoffType,
   type FinishOutcome,
+  finishedJobRetention,
   indexDeath,
   type JobStatus,
   type ProviderSettings,
@@ -218,6 +219,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         prefix: config.prefix,
         concurrency: settings.concurrency,
         limiter: limiterFor(settings),
+        ...finishedJobRetention(config),
         settings: {
           backoffStrategy: (attemptsMade, type) =>
             type === backoffType ? fullJitterDelay(settings.backoff, attemptsMade) : 0,

@@ -10,7 +10,14 @@ import {
 import type { Job, Queue } from "bullmq";
 import { setJobBatchStatus } from "./batches.ts";
 import { deadKindKeyOf, pruneDeathIndex, unindexDeath } from "./dead-index.ts";
-import { type AttemptError, attemptErrorSchema, attemptRecordOf, type JobData, readJobData } from "./job-data.ts";
+import {
+  type AttemptError,
+  attemptErrorSchema,
+  attemptRecordOf,
+  type JobData,
+  readJobData,
+  storedJobData,
+} from "./job-data.ts";
 import { indexKeysOf, indexMemberOf, placeMemberLua, placeMembers, statusPosition } from "./job-index.ts";
 import type { AccountQueue, QueueSet } from "./queues.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
@@ -240,9 +247,9 @@ export class NotDeadError extends Error {
 }
 
 // The new life's data, a cleared log and progress, and the index member moved to the top
-// (the earlier life's member dropped from every index, the new one in the all-jobs and
-// `queued` indexes), only while the job is still failed. KEYS: failed set, job, job's log,
-// then the queue's job indexes (indexKeysOf), all in the queue's slot.
+// (the earlier life's member dropped from every index, the new one, whose life the data now
+// is, in the `queued` index), only while the job is still failed. KEYS: failed set, job,
+// job's log, then the queue's job indexes (indexKeysOf), all in the queue's slot.
 // ARGV: job id, data, the old life's index member, the new one's.
 const newLifeScript = `${placeMemberLua}
 if not redis.call("ZSCORE", KEYS[1], ARGV[1]) then return 0 end
@@ -250,7 +257,6 @@ redis.call("HSET", KEYS[2], "data", ARGV[2])
 redis.call("HDEL", KEYS[2], "progress", "stc")
 redis.call("DEL", KEYS[3])
 placeMember(4, ARGV[3], 0, 0)
-redis.call("ZADD", KEYS[4], 0, ARGV[4])
 placeMember(4, ARGV[4], ${statusPosition("queued")}, 0)
 return 1
 `;
@@ -295,7 +301,7 @@ export async function replayDeadLetter(
     `${jobKey}:logs`,
     ...indexKeys,
     id,
-    JSON.stringify(data),
+    JSON.stringify(storedJobData(data)),
     indexMemberOf(original.submittedAt, id),
     indexMemberOf(data.submittedAt, id),
   );

@@ -79,6 +79,7 @@ export {
   type AccountQueue,
   backoffType,
   createDatabaseJob,
+  finishedJobRetention,
   jobIdFor,
   jobOptionsFor,
   openQueues,

@@ -1,39 +1,51 @@
 import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import { Job, type Queue } from "bullmq";
-import type { JobData } from "./job-data.ts";
+import { type JobData, storedJobData } from "./job-data.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
 
 /**
- * Every job newest first, for `GET /v1/jobs`: one sorted set per account queue, named with
- * the queue's hash tag so it shares the queue's slot (its MULTI with the queue's adds stays
- * in one slot on a cluster). Every member scores 0 and is named `<submittedAt, zero-padded>:<job id>`,
- * so ZREVRANGEBYLEX reads newest first (jobs of one millisecond by id, highest first) from
- * any member on, in O(log n + page), and a member is a position that survives jobs changing
- * state, finishing or being removed around it, and means the same in every queue's index.
+ * Every job newest first, for `GET /v1/jobs`: one sorted set per status and account queue
+ * (`job-index:<status>:{queue}`), named with the queue's hash tag so it shares the queue's slot
+ * (its MULTI with the queue's adds stays in one slot on a cluster). Every member scores 0 and is
+ * named `<submittedAt, zero-padded>:<job id>`, so ZREVRANGEBYLEX reads newest first (jobs of one
+ * millisecond by id, highest first) from any member on, in O(log n + page), and a member is a
+ * position that survives jobs changing state, finishing or being removed around it, and means
+ * the same in every index. A `status` filter reads only that status's indexes; the unfiltered
+ * listing merges every status's (each account's read in one script call, so a job moving
+ * between them is seen once), so a page costs O(statuses × accounts × (log n + page)).
  *
- * Beside it, one index per status (`job-index:<status>:{queue}`) with the same members, so a
- * `status` filter reads only jobs of that status, in O(log n + page) too. A member sits in
- * exactly one status index, moved as its job's status changes: the add script puts a new job
- * in `queued`, the runner's lane-clock script moves a starting job to `running` (lanes.ts), the
- * worker's events move it on (job-status.ts, folded into the batch script for a batch's job),
- * replay moves its new life to `queued`, discard and pruning drop it. BullMQ moves
+ * A member sits in exactly one status index, moved as its job's status changes: the add script
+ * puts a new job in `queued`, the runner's lane-clock script moves a starting job to `running`
+ * (lanes.ts), the worker's events move it on (job-status.ts, folded into the batch script for a
+ * batch's job), replay moves its new life to `queued`, discard and pruning drop it. BullMQ moves
  * jobs in its own scripts (a delayed job promoted to waiting, a stalled job put back, a killed
  * worker's missed event), so a status index can lag: a reader checks each candidate's real
  * status and moves a misplaced member where it belongs (`placeMembers`). A lag costs a job its
  * place in its new status's listing until its next event or a read of the index it sits in.
- * The all-jobs index decides which members exist: a move places only a member it holds, so a
- * late event of a removed job or of a replayed job's earlier life adds nothing back.
+ * A move places only a member whose job exists in that life (its hash holds data submitted at
+ * the member's time), so a late event of a removed job or of a replayed job's earlier life adds
+ * nothing back.
+ *
+ * Earlier versions also kept an all-jobs index (`job-index:{queue}`, the same members); the
+ * first worker of this version lists the jobs only it held (from before the status indexes) in
+ * their status's index, then deletes it (status.ts `adoptUnlistedJobs`).
  */
-export const indexKeyOf = (queues: QueueSet, queueName: string) => `${queues.config.prefix}:job-index:${queueName}`;
 export const statusIndexKeyOf = (queues: QueueSet, queueName: string, status: JobStatus) =>
   `${queues.config.prefix}:job-index:${status}:${queueName}`;
+/** The all-jobs index of earlier versions: read once to adopt what only it lists, then deleted. */
+export const legacyIndexKeyOf = (queues: QueueSet, queueName: string) =>
+  `${queues.config.prefix}:job-index:${queueName}`;
 /** Set once a queue's jobs from before the status indexes are listed in them (or it had none). */
 export const adoptedKeyOf = (queues: QueueSet, queueName: string) =>
   `${queues.config.prefix}:job-index-adopted:${queueName}`;
-/** The all-jobs index, then each status's, in `jobStatuses` order: the keys `placeMemberLua` expects. */
+/**
+ * The keys `placeMemberLua` expects: the queue's job key prefix (BullMQ's `queue.toKey("")`: a
+ * job's hash is it followed by the id; in the queue's slot, as the indexes), then each status's
+ * index, in `jobStatuses` order.
+ */
 export const indexKeysOf = (queues: QueueSet, queueName: string) => [
-  indexKeyOf(queues, queueName),
+  `${queues.config.prefix}:${queueName}:`,
   ...jobStatuses.map((status) => statusIndexKeyOf(queues, queueName, status)),
 ];
 /** A status's position among the status index keys (1-based, as Lua counts); 0 for none. */
@@ -41,20 +53,35 @@ export const statusPosition = (status: string | undefined) => jobStatuses.indexO
 
 /**
  * Lua shared by every script that moves a member (this file, batches.ts, failed-jobs.ts, lanes.ts).
- * `placeMember(base, member, target, from)`: KEYS[base] is the all-jobs index, KEYS[base + i]
+ * `placeMember(base, member, target, from)`: KEYS[base] is the queue's job key prefix, KEYS[base + i]
  * the index of the i-th status. Target 0 drops the member from every index; otherwise the
- * member, if the all-jobs index holds it, leaves every other status index for the target's,
- * and with `from` > 0 only while it is still in that status's index (a reader's repair,
- * which must not undo an event that moved the job meanwhile).
+ * member, if its job exists in the member's life, leaves every other status index for the
+ * target's, and with `from` > 0 only while it is still in that status's index (a reader's
+ * repair, which must not undo an event that moved the job meanwhile). A job's life is its data's
+ * `submittedAt` (job-data.ts writes it first, as "t", so it is read without decoding the data;
+ * data of earlier versions is decoded); data that names none (not ours) is judged by its
+ * existence alone.
  */
 export const placeMemberLua = `
+local function livesAs(base, member)
+  local data = redis.call("HGET", KEYS[base] .. string.sub(member, 17), "data")
+  if not data then return false end
+  local life = string.match(data, '^{"v":2,"t":(%d+)')
+  if not life then
+    local ok, decoded = pcall(cjson.decode, data)
+    if ok and type(decoded) == "table" and type(decoded.submittedAt) == "number" then
+      life = string.format("%.0f", decoded.submittedAt)
+    end
+  end
+  return life == nil or life == (string.match(string.sub(member, 1, 15), "^0*(%d+)$") or "0")
+end
 local function placeMember(base, member, target, from)
   if target == 0 then
-    for i = base, base + ${jobStatuses.length} do redis.call("ZREM", KEYS[i], member) end
+    for i = base + 1, base + ${jobStatuses.length} do redis.call("ZREM", KEYS[i], member) end
     return 1
   end
-  if not redis.call("ZSCORE", KEYS[base], member) then return 0 end
   if from > 0 and not redis.call("ZSCORE", KEYS[base + from], member) then return 0 end
+  if not livesAs(base, member) then return 0 end
   for i = 1, ${jobStatuses.length} do
     if i ~= target then redis.call("ZREM", KEYS[base + i], member) end
   end
@@ -73,40 +100,35 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
 
 const indexCommand = "provisionerIndexNewJobs";
 const placeCommand = "provisionerPlaceMembers";
+const readCommand = "provisionerReadIndexes";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
-// yet (not a repeat of its key) gets a member, in the all-jobs index and the `queued` one, and
-// each existing job answers its stored data, so the caller tells a new job from a repeat
-// without reading it back. A queue whose index this version starts marks itself as having
-// no older jobs to adopt (status.ts `adoptUnlistedJobs`). KEYS: the index, the queued index,
-// the adopted mark, then each job's key; ARGV: each job's member. Answers one entry a job: ""
-// when new, else its data. (A replay moves its job's member itself: failed-jobs.ts.)
+// yet (not a repeat of its key) gets a member, in the `queued` index, and each existing job
+// answers its stored data, so the caller tells a new job from a repeat without reading it
+// back. KEYS: the queued index, then each job's key; ARGV: each job's member. Answers one
+// entry a job: "" when new, else its data. (A replay moves its job's member itself: failed-jobs.ts.)
 const indexNewJobsScript = `
-if redis.call("ZCARD", KEYS[1]) == 0 then redis.call("SET", KEYS[3], "1") end
-local count = #KEYS - 3
+local count = #KEYS - 1
 local stored = {}
 for i = 1, count do
-  local data = redis.call("HGET", KEYS[i + 3], "data")
+  local data = redis.call("HGET", KEYS[i + 1], "data")
   if data then
     stored[i] = data
   else
     stored[i] = ""
     redis.call("ZADD", KEYS[1], 0, ARGV[i])
-    redis.call("ZADD", KEYS[2], 0, ARGV[i])
   end
 end
 return stored
 `;
 // KEYS: indexKeysOf. ARGV: a mode, then triples (member, target position, from position).
-// Modes: "move"; "add" (each member joins the all-jobs index first: a rebuild); "adopt" (only a
-// member no status index holds yet: listing jobs from before the status indexes, which never
-// overrides a move an event made meanwhile).
+// Modes: "move"; "adopt" (only a member no status index holds yet: listing jobs from before
+// the status indexes, which never overrides a move an event made meanwhile).
 const placeScript = `${placeMemberLua}
 local mode = ARGV[1]
 local placed = 0
 for i = 2, #ARGV, 3 do
   local member = ARGV[i]
   local listed = false
-  if mode == "add" then redis.call("ZADD", KEYS[1], 0, member) end
   if mode == "adopt" then
     for k = 2, #KEYS do
       if redis.call("ZSCORE", KEYS[k], member) then listed = true end
@@ -116,6 +138,19 @@ for i = 2, #ARGV, 3 do
 end
 return placed
 `;
+// KEYS: one queue's status indexes. ARGV: the exclusive upper bound, the page size. Answers each
+// index's page, one after the other: read in one call, so a member that moves between indexes
+// meanwhile is in exactly one of them. (The merge is the caller's: Lua compares strings by the
+// server's locale.)
+const readScript = `
+local members = {}
+for i = 1, #KEYS do
+  for _, member in ipairs(redis.call("ZREVRANGEBYLEX", KEYS[i], ARGV[1], "-", "LIMIT", 0, ARGV[2])) do
+    members[#members + 1] = member
+  end
+end
+return members
+`;
 
 const taught = new WeakSet<RedisConnection>();
 /** Teaches the queues' shared connection the scripts once; ioredis loads each on first use. */
@@ -123,6 +158,7 @@ function teach(connection: RedisConnection): void {
   if (taught.has(connection)) return;
   connection.defineCommand(indexCommand, { lua: indexNewJobsScript });
   connection.defineCommand(placeCommand, { numberOfKeys: jobStatuses.length + 1, lua: placeScript });
+  connection.defineCommand(readCommand, { numberOfKeys: jobStatuses.length, lua: readScript });
   taught.add(connection);
 }
 
@@ -144,20 +180,18 @@ export async function addJobsIndexed(
   // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
   const multi = (await queue.getBackend().client).multi();
   multi.runCommand(indexCommand, [
-    jobs.length + 3,
-    indexKeyOf(queues, queue.name),
+    jobs.length + 1,
     statusIndexKeyOf(queues, queue.name, "queued"),
-    adoptedKeyOf(queues, queue.name),
     ...jobs.map(({ id }) => queue.toKey(id)),
     ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
   ]);
   for (const { id, data, priority } of jobs) {
-    const options = jobOptionsFor(queues.config, data, id, priority);
+    const options = jobOptionsFor(queues.config, data, priority);
     // BullMQ queues the add on the MULTI before its first await (its own addJobs relies on
     // that too), and its answer comes back in exec's replies: not awaited here, so nothing
     // yields between this call's first line and its exec, and calls made in order send their
     // MULTIs in order.
-    new Job(queue, createDatabaseJob, data, options, id).addJob(multi).catch(() => {});
+    new Job(queue, createDatabaseJob, storedJobData(data), options, id).addJob(multi).catch(() => {});
   }
   const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
   for (const [error, reply] of replies) {
@@ -171,8 +205,8 @@ export async function addJobsIndexed(
 
 /**
  * Up to `count` members after `after` (exclusive; the newest when absent), newest first,
- * across `accounts`, from the all-jobs index or one status's: a page from each queue's
- * index, merged. Members are positions in one global order, so the merge's last member is a
+ * across `accounts`, from one status's indexes or, without a status, every status's: a page from
+ * each index, merged. Members are positions in one global order, so the merge's last member is a
  * cursor valid for every index.
  */
 export async function readIndex(
@@ -183,16 +217,21 @@ export async function readIndex(
   count: number,
 ): Promise<string[]> {
   const max = after === undefined ? "+" : `(${after}`;
-  const keyOf = (name: string) => (status ? statusIndexKeyOf(queues, name, status) : indexKeyOf(queues, name));
-  // One command per queue, not one pipeline: on a cluster the indexes live in different slots.
+  teach(queues.connection);
+  const connection = queues.connection as RedisConnection & {
+    [readCommand](...args: (string | number)[]): Promise<string[]>;
+  };
+  // One call per queue, not one pipeline: on a cluster the indexes live in different slots.
   const pages = await Promise.all(
-    accounts.map(({ queue }) => queues.connection.zrevrangebylex(keyOf(queue.name), max, "-", "LIMIT", 0, count)),
+    accounts.map(({ queue }) =>
+      status
+        ? queues.connection.zrevrangebylex(statusIndexKeyOf(queues, queue.name, status), max, "-", "LIMIT", 0, count)
+        : connection[readCommand](...indexKeysOf(queues, queue.name).slice(1), max, count),
+    ),
   );
-  // Each page is sorted and members are fixed-width up to the id, so a sort of the union is the merge.
-  return pages
-    .flat()
-    .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))
-    .slice(0, count);
+  // Each page is sorted and members are fixed-width up to the id, so a sort of the union is the
+  // merge; a member an earlier version left in two indexes counts once.
+  return [...new Set(pages.flat())].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)).slice(0, count);
 }
 
 export interface Placement {
@@ -213,9 +252,9 @@ export async function placeMembers(queues: QueueSet, queueName: string, placemen
 }
 
 /**
- * Puts existing jobs in one queue's indexes at their status, members included: a rebuild of
- * indexes lost or never written (jobs from before the status indexes, tests that build jobs
- * with BullMQ alone). Chunk large rebuilds: it is one script call.
+ * Puts existing jobs in one queue's status indexes at their status: a rebuild of indexes lost
+ * or never written (tests that build jobs with BullMQ alone). A job that does not exist in the
+ * life given is left out. Chunk large rebuilds: it is one script call.
  */
 export async function indexJobs(
   queues: QueueSet,
@@ -224,7 +263,7 @@ export async function indexJobs(
 ): Promise<number> {
   if (jobs.length === 0) return 0;
   const placements = jobs.map(({ id, submittedAt, status }) => ({ member: indexMemberOf(submittedAt, id), status }));
-  return place(queues, queueName, "add", placements);
+  return place(queues, queueName, "move", placements);
 }
 
 /**
@@ -240,12 +279,7 @@ export async function adoptMembers(queues: QueueSet, queueName: string, placemen
 export const placeMembersCall = (queues: QueueSet, queueName: string, placements: readonly Placement[]) =>
   placeCall(queues, queueName, "move", placements);
 
-async function place(
-  queues: QueueSet,
-  queueName: string,
-  mode: "add" | "adopt" | "move",
-  placements: readonly Placement[],
-): Promise<number> {
+async function place(queues: QueueSet, queueName: string, mode: "adopt" | "move", placements: readonly Placement[]) {
   const { args } = placeCall(queues, queueName, mode, placements);
   const connection = queues.connection as RedisConnection & {
     [placeCommand](...args: (string | number)[]): Promise<number>;
@@ -256,7 +290,7 @@ async function place(
 function placeCall(
   queues: QueueSet,
   queueName: string,
-  mode: "add" | "adopt" | "move",
+  mode: "adopt" | "move",
   placements: readonly Placement[],
 ): RedisCall {
   teach(queues.connection);

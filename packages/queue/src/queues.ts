@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
-import { type JobsOptions, Queue } from "bullmq";
+import { type JobsOptions, Queue, type WorkerOptions } from "bullmq";
 import { type CallbackJob, callbackQueueName } from "./callback-job.ts";
 import { type ProvisionerConfig, settingsOf } from "./config.ts";
 import type { JobData, JobResult } from "./job-data.ts";
@@ -115,21 +115,37 @@ function parseJobId(id: string): { provider: ProviderName; account: string } | u
   return { provider: provider as ProviderName, account: match[2] as string };
 }
 
-/** Attempts, backoff, retention and lane priority (lanes.ts) for a new job of one account. */
+/**
+ * Attempts, backoff and lane priority (lanes.ts) for a new job of one account. Stored in each
+ * job's hash, so it holds only what differs between jobs or must outlive a configuration
+ * change: the id is BullMQ's own (passed beside the options, not in them), and retention is
+ * the Worker's (`finishedJobRetention`).
+ */
 export function jobOptionsFor(
   config: ProvisionerConfig,
   data: Pick<JobData, "provider" | "account">,
-  jobId: string,
   priority: number,
 ): JobsOptions {
   return {
-    jobId,
     priority,
     attempts: settingsOf(config, data.provider, data.account).attempts,
     backoff: { type: backoffType },
+  };
+}
+
+/**
+ * How long finished jobs are kept: the options of every account queue's Worker. BullMQ applies
+ * a Worker's `removeOnComplete`/`removeOnFail` to every job that finishes under it and sets no
+ * retention of its own (jobs queued by earlier versions carry theirs in their options, which
+ * BullMQ prefers; they are the same ages), so ~90 bytes of options are not stored per job. A
+ * completed job is kept `completedMs` (its idempotency key answers repeats meanwhile), a failed
+ * one, the dead letter, `deadLetterMs`; `pruneDeadLetters` removes failed jobs past theirs too.
+ */
+export function finishedJobRetention(
+  config: ProvisionerConfig,
+): Pick<WorkerOptions, "removeOnComplete" | "removeOnFail"> {
+  return {
     removeOnComplete: { age: Math.ceil(config.retention.completedMs / 1000) },
-    // A failed job is the dead letter, kept for the dead-letter retention; meanwhile its id
-    // keeps answering repeats of its key.
     removeOnFail: { age: Math.ceil(config.retention.deadLetterMs / 1000) },
   };
 }

@@ -13,7 +13,7 @@ import {
 import {
   adoptedKeyOf,
   adoptMembers,
-  indexKeyOf,
+  legacyIndexKeyOf,
   type Placement,
   parseIndexMember,
   placeMembers,
@@ -129,9 +129,10 @@ export interface ListJobsQuery {
 
 /**
  * Newest first across providers and accounts, read from the account queues' job indexes,
- * merged (job-index.ts): the all-jobs indexes, or with a `status` filter only that status's
- * indexes (of the `provider`'s accounts when given), so a page costs O(accounts × (log n +
- * limit)) whatever the other statuses hold. The cursor is the index position of the last
+ * merged (job-index.ts): every status's indexes, or with a `status` filter only that status's
+ * (of the `provider`'s accounts when given), so a page costs O(statuses × accounts × (log n +
+ * limit)) whatever the queues hold, and with a `status` O(accounts × (log n + limit)) whatever
+ * the other statuses hold. The cursor is the index position of the last
  * job returned, so a walk over every page lists each job once however jobs change state
  * meanwhile; a full page always carries a cursor, and the walk ends at the first page
  * without one. A status index can lag behind BullMQ (job-index.ts): each candidate's real
@@ -180,14 +181,14 @@ export async function listJobs(
 }
 
 /**
- * Lists, in its status's index, each job of one queue that no status index holds: the jobs
- * retained from before the status indexes (job-index.ts), which no event would move any
- * more. Walks the all-jobs index oldest first in chunks of `chunk`, reads each job's real
- * status, and drops a member whose job is gone; a member an event placed meanwhile is left
- * alone. O(jobs) once: a key marks the queue done (set by the enqueue script too when it
- * starts a queue's index, so a queue with no older jobs is never walked), and `stop()`
- * answering true ends the walk early (shutdown) without marking it, so the next start walks
- * again. Answers how many it listed.
+ * Lists, in its status's index, each job of one queue that only the all-jobs index of earlier
+ * versions holds: the jobs retained from before the status indexes (job-index.ts), which no
+ * event would move any more. Walks that index oldest first in chunks of `chunk`, reads each
+ * job's real status, and drops a member whose job is gone; a member an event placed meanwhile
+ * is left alone. Then marks the queue done and deletes the old index, which nothing reads any
+ * more. O(jobs) once, and nothing for a queue that never had the old index; `stop()` answering
+ * true ends the walk early (shutdown) without marking it, so the next start walks again.
+ * Answers how many it listed.
  */
 export async function adoptUnlistedJobs(
   queues: QueueSet,
@@ -195,12 +196,14 @@ export async function adoptUnlistedJobs(
   { chunk = 500, stop = () => false }: { chunk?: number; stop?: () => boolean } = {},
 ): Promise<number> {
   const doneKey = adoptedKeyOf(queues, queue.name);
-  if (await queues.connection.exists(doneKey)) return 0;
+  const legacyKey = legacyIndexKeyOf(queues, queue.name);
+  // An API of the previous version, still running during an upgrade, may have written it again.
+  if (await queues.connection.exists(doneKey)) return queues.connection.del(legacyKey).then(() => 0);
   let adopted = 0;
   let min = "-";
   for (;;) {
     if (stop()) return adopted;
-    const members = await queues.connection.zrangebylex(indexKeyOf(queues, queue.name), min, "+", "LIMIT", 0, chunk);
+    const members = await queues.connection.zrangebylex(legacyKey, min, "+", "LIMIT", 0, chunk);
     const candidates = await Promise.all(members.map((member) => readCandidate(queues, member)));
     const listed: Placement[] = [];
     const gone: Placement[] = [];
@@ -217,7 +220,8 @@ export async function adoptUnlistedJobs(
     if (members.length < chunk) break;
     min = `(${members.at(-1)}`;
   }
-  await queues.connection.set(doneKey, "1");
+  // One slot (the queue's hash tag), so one MULTI.
+  await queues.connection.multi().set(doneKey, "1").del(legacyKey).exec();
   return adopted;
 }
 

@@ -90,7 +90,7 @@ export function createDatabaseHandler<P extends ProviderName>(deps: HandlerDeps<
       return { provisioning: true };
     }
     deps.logger.info({ jobId: id, provider, outcome }, "database ready");
-    const result: JobResult = { outcome, resource: database.resource, completedAt: new Date().toISOString() };
+    const result: JobResult = { outcome, resource: database.resource };
     if (sealed) result.secrets = sealed;
     await queueCallback(queues, id, data, { status: "succeeded", outcome, resource: database.resource });
     return { done: result };
