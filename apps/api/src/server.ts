@@ -41,8 +41,6 @@ const app = createApp({
 const server = serve({ fetch: app.fetch, hostname: settings.HOST, port: settings.PORT }, (info) => {
   const url = `http://${info.family === "IPv6" ? `[${info.address}]` : info.address}:${info.port}`;
   logger.info({ url, docs: `${url}/docs` }, `listening on ${url}`);
-  // Whoever started the process (chaos, scripts/start.ts) waits for this line: out now, not in 100 ms.
-  logger.flush();
 });
 
 let stopping = false;
