@@ -2,8 +2,9 @@
 // servers (bench/servers/bare.ts) on the same Redis in the same run. Each server is its own
 // process (the real API is apps/api/src/server.ts, logging at its default level to /dev/null);
 // autocannon runs here, in the bench's process. Rounds alternate bare and ours.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createRedisConnection, deleteKeysWithPrefix } from "@provisioner/queue";
@@ -17,6 +18,28 @@ export interface HttpResult {
   requestsPerSecond: number;
   p99Ms: number;
   non2xx: number;
+  /**
+   * CPU time (user + system) the server process spent per answered request, in µs: what the
+   * code costs, less sensitive than req/s to whatever else runs on a shared machine (autocannon
+   * itself included). Undefined where /proc is not there.
+   */
+  serverCpuMicros: number | undefined;
+}
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** A process's CPU time so far (utime + stime from /proc), in µs; undefined off Linux. */
+function cpuMicrosOf(pid: number | undefined): number | undefined {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / clockTicks;
 }
 
 const freePort = () =>
@@ -60,12 +83,15 @@ async function stopServer(child: ChildProcess) {
 /** One autocannon run; every request gets its own body (a new database name, a new key). */
 function load(options: {
   url: string;
+  /** The server process, whose CPU time is read before and after. */
+  pid: number | undefined;
   connections: number;
   seconds: number;
   body: (i: number) => unknown;
 }): Promise<HttpResult> {
   let i = 0;
   const run = randomUUID().slice(0, 8);
+  const cpuBefore = cpuMicrosOf(options.pid);
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -82,7 +108,17 @@ function load(options: {
       },
       (error, result) => {
         if (error) return reject(error);
-        resolve({ requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx });
+        const cpuAfter = cpuMicrosOf(options.pid);
+        const serverCpuMicros =
+          cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+            ? undefined
+            : (cpuAfter - cpuBefore) / result.requests.total;
+        resolve({
+          requestsPerSecond: result.requests.average,
+          p99Ms: result.latency.p99,
+          non2xx: result.non2xx,
+          serverCpuMicros,
+        });
       },
     );
   });
@@ -125,20 +161,21 @@ export async function benchHttp(options: {
     bulk: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
   };
   try {
-    const runSingle = (url: string, seconds: number) =>
-      load({ url: `${url}/v1/jobs`, connections: options.connections, seconds, body: single });
-    const runBulk = (url: string, seconds: number) =>
-      load({ url: `${url}/v1/jobs/bulk`, connections: 1, seconds, body: bulk(1_000) });
+    type Server = typeof ours;
+    const runSingle = ({ url, child }: Server, seconds: number) =>
+      load({ url: `${url}/v1/jobs`, pid: child.pid, connections: options.connections, seconds, body: single });
+    const runBulk = ({ url, child }: Server, seconds: number) =>
+      load({ url: `${url}/v1/jobs/bulk`, pid: child.pid, connections: 1, seconds, body: bulk(1_000) });
     // Warm-up: JIT, sockets, script loading.
-    await runSingle(bare.url, 2);
-    await runSingle(ours.url, 2);
-    await runBulk(bare.url, 2);
-    await runBulk(ours.url, 2);
+    await runSingle(bare, 2);
+    await runSingle(ours, 2);
+    await runBulk(bare, 2);
+    await runBulk(ours, 2);
     for (let round = 0; round < options.rounds; round++) {
-      results.single.bare.push(await runSingle(bare.url, options.seconds));
-      results.single.ours.push(await runSingle(ours.url, options.seconds));
-      results.bulk.bare.push(await runBulk(bare.url, options.seconds));
-      results.bulk.ours.push(await runBulk(ours.url, options.seconds));
+      results.single.bare.push(await runSingle(bare, options.seconds));
+      results.single.ours.push(await runSingle(ours, options.seconds));
+      results.bulk.bare.push(await runBulk(bare, options.seconds));
+      results.bulk.ours.push(await runBulk(ours, options.seconds));
     }
   } finally {
     await Promise.all([stopServer(ours.child), stopServer(bare.child)]);
@@ -153,8 +190,28 @@ export async function benchHttp(options: {
   }
   const middle = (list: HttpResult[]) =>
     [...list].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(list.length / 2)] as HttpResult;
+  // The median CPU per request of each server's rounds (not the CPU of the median-throughput round).
+  const middleCpu = (list: HttpResult[]) => {
+    const cpus = list.map((result) => result.serverCpuMicros);
+    if (cpus.some((cpu) => cpu === undefined)) return undefined;
+    return (cpus as number[]).sort((a, b) => a - b)[Math.floor(cpus.length / 2)];
+  };
+  const cpu = (list: { ours: HttpResult[]; bare: HttpResult[] }) => ({
+    ours: middleCpu(list.ours),
+    bare: middleCpu(list.bare),
+  });
   return {
-    single: { ours: middle(results.single.ours), bare: middle(results.single.bare), all: results.single },
-    bulk: { ours: middle(results.bulk.ours), bare: middle(results.bulk.bare), all: results.bulk },
+    single: {
+      ours: middle(results.single.ours),
+      bare: middle(results.single.bare),
+      cpuMicros: cpu(results.single),
+      all: results.single,
+    },
+    bulk: {
+      ours: middle(results.bulk.ours),
+      bare: middle(results.bulk.bare),
+      cpuMicros: cpu(results.bulk),
+      all: results.bulk,
+    },
   };
 }

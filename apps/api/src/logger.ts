@@ -11,10 +11,45 @@ export const redactedPaths = ["authorization", "input", "password", "token", "se
   `*.*.${key}`,
 ]);
 
+/**
+ * Stdout, handed to pino's writer (sonic-boom) once per turn of the event loop. sonic-boom
+ * appends each line to one pending string and measures that string's byte length (which
+ * flattens it) on every line written while a write is in flight: under load, a copy of
+ * ~5.5 KB per `POST /v1/jobs` in the allocation profile, more than the rest of the request log.
+ * A turn's lines go to it joined, as one append. Lines still pending when the process exits
+ * are written synchronously then, so `process.exit()` right after a line loses nothing.
+ */
+function stdoutByTurn(): DestinationStream & { flush(): void } {
+  const stdout = pino.destination({ dest: 1 });
+  let pending: string[] = [];
+  const handOver = () => {
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    stdout.write(lines.length === 1 ? (lines[0] as string) : lines.join(""));
+  };
+  process.on("exit", () => {
+    if (pending.length === 0) return;
+    handOver();
+    stdout.flushSync();
+  });
+  return {
+    write(line: string) {
+      if (pending.length === 0) setImmediate(handOver);
+      pending.push(line);
+    },
+    // logger.flush(): what is pending now, not at the end of the turn.
+    flush() {
+      handOver();
+      stdout.flush();
+    },
+  };
+}
+
 /** The API's logger: JSON lines with secrets redacted, on stdout unless `destination` is given. */
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   const settings: LoggerOptions = { name: "api", ...options, redact: { paths: redactedPaths, censor: "[redacted]" } };
-  return destination ? pino(settings, destination) : pino(settings);
+  return pino(settings, destination ?? stdoutByTurn());
 }
 
 /**

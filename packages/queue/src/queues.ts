@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "@provisioner/json";
 import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import { type JobsOptions, Queue, type WorkerOptions } from "bullmq";
 import { type CallbackJob, callbackQueueName } from "./callback-job.ts";
@@ -102,7 +102,7 @@ export function providerQueues(queues: QueueSet): Queue<JobData, JobResult>[] {
  * job for one key, atomically, however many arrive.
  */
 export function jobIdFor(provider: ProviderName, account: string, idempotencyKey: string): string {
-  const digest = createHash("sha256").update(`${provider}\u0000${account}\u0000${idempotencyKey}`).digest("hex");
+  const digest = sha256(`${provider}\u0000${account}\u0000${idempotencyKey}`);
   return `${provider}-${account}-${digest.slice(0, 32)}`;
 }
 

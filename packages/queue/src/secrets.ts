@@ -59,8 +59,11 @@ export function encryptValue(keyring: Keyring, value: unknown): string {
   const key = keyring.keys.get(keyring.currentId) as KeyObject;
   const iv = nextIv();
   const cipher = createCipheriv("aes-256-gcm", key, iv);
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-  return `${prefix}${keyring.currentId}:${[iv, cipher.getAuthTag(), sealed].map((b) => b.toString("base64url")).join(":")}`;
+  const sealed = cipher.update(JSON.stringify(value), "utf8");
+  // GCM is a stream mode: final() only computes the tag, and gives back no further bytes.
+  const rest = cipher.final();
+  const body = rest.length === 0 ? sealed : Buffer.concat([sealed, rest]);
+  return `${prefix}${keyring.currentId}:${iv.toString("base64url")}:${cipher.getAuthTag().toString("base64url")}:${body.toString("base64url")}`;
 }
 
 export function decryptValue(keyring: Keyring, sealed: string): unknown {

@@ -9,7 +9,8 @@ import {
   submittedSchema,
 } from "@provisioner/api-contract";
 import { getJobSecrets, getJobView, InvalidCursorError, listJobs, type QueueSet, submitJob } from "@provisioner/queue";
-import { createRouter } from "../context.ts";
+import { createMiddleware } from "hono/factory";
+import { type ApiEnv, createRouter, validationError } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { keyReused, toSubmitRequest } from "../queue-request.ts";
 import { guardedErrors, idParamSchema, json, scoped } from "./common.ts";
@@ -22,13 +23,27 @@ const idempotencyHeaderSchema = z.object({
     .meta({ description: "Alternative to the body's `idempotencyKey`." }),
 });
 
+/**
+ * The `Idempotency-Key` header, checked against the contract's rule where the route's header
+ * validator would run (after the scope, before the body). It reads that one header: a header
+ * validator reads them all, which on @hono/node-server builds a WHATWG Headers object from
+ * the raw ones (~10 µs of a `POST /v1/jobs`, the hottest route, in its CPU profile).
+ */
+const checkIdempotencyHeader = createMiddleware<ApiEnv>(async (c, next) => {
+  const parsed = idempotencyHeaderSchema.safeParse({ "idempotency-key": c.req.header("idempotency-key") });
+  if (!parsed.success) throw validationError(parsed.error);
+  await next();
+});
+
+const submitScope = scoped("jobs:write");
 const submitRoute = createRoute({
   method: "post",
   operationId: "submitJob",
   path: "/jobs",
   tags: ["jobs"],
   summary: "Queue one create-database job",
-  ...scoped("jobs:write"),
+  security: submitScope.security,
+  middleware: [...submitScope.middleware, checkIdempotencyHeader],
   request: {
     headers: idempotencyHeaderSchema,
     body: { required: true, content: { "application/json": { schema: jobRequestSchema } } },
@@ -76,11 +91,17 @@ const secretsRoute = createRoute({
   responses: { 200: json(jobSecretsSchema, "The secrets."), ...guardedErrors(404) },
 });
 
+/** The submit route as documented (its header included), and as mounted: its header checked by `checkIdempotencyHeader`. */
+const { middleware: _checks, ...documentedSubmitRoute } = submitRoute;
+const mountedSubmitRoute = { ...submitRoute, hide: true, request: { body: submitRoute.request.body } };
+
 export function jobRoutes(queues: QueueSet) {
-  return createRouter()
-    .openapi(submitRoute, async (c) => {
+  const router = createRouter();
+  router.openAPIRegistry.registerPath(documentedSubmitRoute);
+  return router
+    .openapi(mountedSubmitRoute, async (c) => {
       const body = c.req.valid("json");
-      const headerKey = c.req.valid("header")["idempotency-key"];
+      const headerKey = c.req.header("idempotency-key");
       const outcome = await submitJob(queues, toSubmitRequest(queues.config, body, headerKey));
       if (!outcome.accepted) throw keyReused(outcome, body.idempotencyKey !== undefined || headerKey !== undefined);
       const submitted = { id: outcome.id, status: outcome.status, deduplicated: outcome.deduplicated };
