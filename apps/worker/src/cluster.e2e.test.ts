@@ -14,7 +14,8 @@ let harness: Harness;
 let receiver: CallbackReceiver;
 
 beforeAll(async () => {
-  cluster = await startRedisCluster();
+  // Longer than the default node timeout, so a loaded machine's missed pings do not take the cluster down.
+  cluster = await startRedisCluster({ nodeTimeoutMs: 3_000 });
   receiver = await startCallbackReceiver("/hooks");
   harness = await startHarness({
     redisClusterNodes: cluster.nodes,

@@ -6,7 +6,9 @@ let cluster: RedisCluster;
 beforeAll(async () => {
   cluster = await startRedisCluster();
 }, 30_000);
-afterAll(() => cluster?.stop());
+afterAll(() => cluster?.stop(), 30_000);
+// A master's restart waits for the whole cluster to say it is ok again: seconds on a loaded machine.
+const restartTimeoutMs = 30_000;
 
 const connect = (role: "worker" | "api" = "worker") =>
   createRedisConnection(
@@ -32,41 +34,49 @@ it("spreads keys of different hash tags over the masters, and deleteKeysWithPref
   }
 });
 
-it("keeps a master's keys across its restart, through its append-only file", async () => {
-  const connection = connect();
-  try {
-    await connection.set("{restart}:kept", "yes");
-    await cluster.restartMaster(await cluster.masterOf("{restart}:kept"));
-    expect(await connection.get("{restart}:kept")).toBe("yes");
-  } finally {
-    connection.disconnect();
-  }
-});
+it(
+  "keeps a master's keys across its restart, through its append-only file",
+  async () => {
+    const connection = connect();
+    try {
+      await connection.set("{restart}:kept", "yes");
+      await cluster.restartMaster(await cluster.masterOf("{restart}:kept"));
+      expect(await connection.get("{restart}:kept")).toBe("yes");
+    } finally {
+      connection.disconnect();
+    }
+  },
+  restartTimeoutMs,
+);
 
-it("runs scripts in a MULTI on a restarted master, whose script cache is empty", async () => {
-  const connection = connect("api");
-  await new Promise((resolve) => connection.once("ready", resolve));
-  connection.defineCommand("probeIncr", { numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
-  type Multi = {
-    probeIncr(key: string): Multi;
-    call(command: string, ...args: string[]): Multi;
-    exec(): Promise<[Error | null, unknown][] | null>;
-  };
-  const multi = () => connection.multi() as unknown as Multi;
-  const key = "{probe}:count";
-  try {
-    await cluster.restartMaster(await cluster.masterOf(key));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // A transaction that aborts: ioredis sent the script's EVAL on this socket, Redis never ran it.
-    await multi()
-      .probeIncr(key)
-      .call("incrby", key)
-      .exec()
-      .catch(() => null);
-    // From now on ioredis sends EVALSHA, which only works if the script is in the cache anyway.
-    const replies = await multi().probeIncr(key).probeIncr(key).exec();
-    expect(replies?.map(([error, reply]) => error?.message ?? reply)).toEqual([1, 2]);
-  } finally {
-    connection.disconnect();
-  }
-});
+it(
+  "runs scripts in a MULTI on a restarted master, whose script cache is empty",
+  async () => {
+    const connection = connect("api");
+    await new Promise((resolve) => connection.once("ready", resolve));
+    connection.defineCommand("probeIncr", { numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
+    type Multi = {
+      probeIncr(key: string): Multi;
+      call(command: string, ...args: string[]): Multi;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    const multi = () => connection.multi() as unknown as Multi;
+    const key = "{probe}:count";
+    try {
+      await cluster.restartMaster(await cluster.masterOf(key));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // A transaction that aborts: ioredis sent the script's EVAL on this socket, Redis never ran it.
+      await multi()
+        .probeIncr(key)
+        .call("incrby", key)
+        .exec()
+        .catch(() => null);
+      // From now on ioredis sends EVALSHA, which only works if the script is in the cache anyway.
+      const replies = await multi().probeIncr(key).probeIncr(key).exec();
+      expect(replies?.map(([error, reply]) => error?.message ?? reply)).toEqual([1, 2]);
+    } finally {
+      connection.disconnect();
+    }
+  },
+  restartTimeoutMs,
+);

@@ -21,7 +21,7 @@ export interface RedisCluster {
   startMaster(index: number): Promise<void>;
   /** `stopMaster` then `startMaster`. */
   restartMaster(index: number): Promise<void>;
-  /** Stops every master and removes their directories. */
+  /** Kills every master (nothing of theirs is needed after) and removes their directories. */
   stop(): Promise<void>;
 }
 
@@ -54,7 +54,18 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
  * temporary directory each, the cluster bus on a free port of its own), joins them with
  * `redis-cli --cluster create`, and waits until every node says `cluster_state:ok`.
  */
-export async function startRedisCluster({ masters = 3 }: { masters?: number } = {}): Promise<RedisCluster> {
+export async function startRedisCluster({
+  masters = 3,
+  nodeTimeoutMs = 1_000,
+}: {
+  masters?: number;
+  /**
+   * How long a master may miss the others' pings before they count it failed and the cluster
+   * stops serving. The default notices a stopped master in about a second; on a loaded machine
+   * a live one can miss pings that long too, and its cluster then flaps while nothing stopped.
+   */
+  nodeTimeoutMs?: number;
+} = {}): Promise<RedisCluster> {
   const servers: { port: number; busPort: number; dir: string; child?: ChildProcess }[] = [];
   for (let i = 0; i < masters; i++) {
     servers.push({
@@ -83,18 +94,30 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
           "--cluster-port",
           String(server.busPort),
         ],
-        // A master that stops is noticed in about a second, so the slots go down (and come back) quickly.
-        ...["--cluster-node-timeout", "1000"],
+        ...["--cluster-node-timeout", String(nodeTimeoutMs)],
       ],
       { stdio: "ignore" },
     );
     await until(`redis-server on ${server.port}`, async () => (await cli(server.port, "ping")).trim() === "PONG");
   };
+  /** SHUTDOWN (the append-only file flushed for a restart), or SIGKILL when it has not ended a master in 10 s. */
   const stopMaster = async (index: number) => {
     const child = servers[index]?.child;
     if (!child || child.exitCode !== null) return;
     const exited = once(child, "exit");
-    await cli(servers[index]?.port ?? 0, "shutdown").catch(() => child.kill("SIGTERM"));
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    try {
+      await cli(servers[index]?.port ?? 0, "shutdown").catch(() => child.kill("SIGTERM"));
+      await exited;
+    } finally {
+      clearTimeout(deadline);
+    }
+  };
+  const killMaster = async (index: number) => {
+    const child = servers[index]?.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
     await exited;
   };
   const allOk = () =>
@@ -123,7 +146,7 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
       await cluster.startMaster(index);
     },
     async stop() {
-      await Promise.all(servers.map((_, index) => stopMaster(index)));
+      await Promise.all(servers.map((_, index) => killMaster(index)));
       for (const server of servers) rmSync(server.dir, { recursive: true, force: true });
     },
   };
