@@ -172,6 +172,23 @@ async function adoptUnlisted(
   }
 }
 
+/** Whether `promise` settles within `ms` (it is observed either way, so a late rejection is no unhandled one). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The end of the grace period kept for handing cancelled jobs back and closing
  * connections, so the process is gone when an orchestrator's matching kill timeout fires.
@@ -262,13 +279,21 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const adopting = adoptUnlisted(queues, [...workers.keys()], logger, () => closing !== undefined);
 
   const closeAll = async (graceMs: number) => {
+    const ends = Date.now() + graceMs;
     clearInterval(reconciler);
     await adopting;
     await Promise.all(
       [...workers.values(), callbacks].map(async (worker: Worker) => {
         const deadline = setTimeout(() => worker.cancelAllJobs("shutting down"), graceMs - handBackReserveMs(graceMs));
         try {
-          await worker.close();
+          // BullMQ's close waits for its blocking connection to end, which a connection left
+          // reconnecting (a Redis Cluster master restarted under load) may never do: the
+          // promise is to return within the grace, so past it the worker is left to the caller's
+          // closing of the shared connection (or the process's exit). A job it still held is
+          // retried once its lock expires, like a killed worker's.
+          if (!(await settlesWithin(worker.close(), ends - Date.now()))) {
+            logger.warn({ queue: worker.name }, "worker did not close within the grace period; leaving it");
+          }
         } finally {
           clearTimeout(deadline);
         }
