@@ -3,7 +3,6 @@ import {
   type AttemptError,
   attemptRecordOf,
   indexDeath,
-  inOneWrite,
   type ProviderSettings,
   type QueueSet,
   queueCallback,
@@ -57,13 +56,9 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     // on the same connection ahead of the job's next ones (Redis runs them in order), so it
     // costs the job no round trip. A failure only delays other jobs' turns (the listing's
     // repair and the batch reconciliation fix the job's status); it is logged.
-    // The run's first command (its identity lock: handler.ts) goes out in the same write.
-    const running = inOneWrite(queues.connection, () => {
-      recordJobStart(queues, queue, job).catch((error: Error) =>
-        log().warn({ err: { message: error.message } }, "could not record the job's start"),
-      );
-      return deps.handle(job, signal);
-    });
+    recordJobStart(queues, queue, job).catch((error: Error) =>
+      log().warn({ err: { message: error.message } }, "could not record the job's start"),
+    );
     // BullMQ emits no event for these moves, so the job's status is recorded here (job-status.ts);
     // a provisioning poll stays `running`, which its start recorded.
     const waitFor = async (ms: number): Promise<never> => {
@@ -73,7 +68,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
     };
     let outcome: RunOutcome;
     try {
-      outcome = await running;
+      outcome = await deps.handle(job, signal);
     } catch (error) {
       if (isIdentityBusy(error)) {
         log().debug({ waitMs: error.retryAfterMs }, "another job is creating this database; waiting");

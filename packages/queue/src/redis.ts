@@ -21,13 +21,15 @@ export function createRedisConnection(target: RedisTarget, role: "worker" | "api
       : // A Redis that accepts connections but stalls must not hang a request either.
         { maxRetriesPerRequest: 1, commandTimeout: 5_000 };
   if (typeof target === "string") {
-    return new Redis(target, {
+    const redis = new Redis(target, {
       lazyConnect: false,
       connectTimeout: 5_000,
       retryStrategy,
       ...perNode,
       ...(role === "api" ? { enableOfflineQueue: false } : {}),
     });
+    if (role === "worker") writeOncePerTurn(redis);
+    return redis;
   }
   const cluster = new Cluster([...target], {
     enableReadyCheck: true,
@@ -63,6 +65,31 @@ function loadScripts(cluster: Cluster, node: Redis): void {
 export interface RedisCall {
   command: string;
   args: (string | number)[];
+}
+
+/**
+ * Makes every command `redis` sends in one turn of the event loop leave in one write: the
+ * socket is corked at a turn's first command and uncorked once the turn's callbacks have run
+ * (`setImmediate`), before the loop waits for I/O again. A worker's job sends its commands
+ * from different callbacks of one turn (the end of one job, BullMQ's move, the next job's
+ * start), each a system call of its own otherwise. ioredis's auto-pipelining does this with a
+ * pipeline per turn, and making one copies every script the connection knows.
+ */
+function writeOncePerTurn(redis: Redis): void {
+  const send = redis.sendCommand.bind(redis);
+  let corked: Socket | undefined;
+  redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
+    const socket = redis.stream as Socket | undefined;
+    if (corked === undefined && socket !== undefined && redis.status === "ready") {
+      corked = socket;
+      socket.cork();
+      setImmediate(() => {
+        corked = undefined;
+        socket.uncork();
+      });
+    }
+    return send(...args);
+  }) as Redis["sendCommand"];
 }
 
 /**
