@@ -27,7 +27,7 @@ const headerLookupOf = (headers: Record<string, string | string[] | undefined>):
 
 /**
  * Runs `call` under the account's timeout and the caller's signal, and turns anything
- * thrown that is not already a ProviderError into one. Both the plain-fetch clients and
+ * thrown that is not already a ProviderError into one. Both the plain HTTP clients and
  * the Prisma SDK go through here, so a timeout means the same thing everywhere.
  */
 export async function withDeadline<T>(
