@@ -3,9 +3,11 @@ import { countSocketWrites } from "@provisioner/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type Harness, startHarness, uniqueName } from "./test-support.ts";
 
-// What a job costs the worker in writes to Redis, each a system call: its start (lane clock,
-// running, batch counts) leaves with its identity lock in one, its end's status, batch counts
-// and finished count in another (packages/queue redis.ts `inOneWrite`).
+// What a job costs the worker in writes to Redis, each a system call. Its commands are its start
+// (lane clock, running, batch counts), its identity lock and the lock's release, BullMQ's finish
+// and fetch, and its end's status, batch counts and finished count; the worker's connection
+// sends each event-loop turn's commands in one write (packages/queue redis.ts), so jobs
+// running side by side share writes too: about 1.2 a job measured, 9.6 before.
 
 let harness: Harness;
 beforeEach(async () => {
@@ -13,7 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-it("runs a batch's job in at most five writes to Redis: start and lock, BullMQ's finish and fetch, the lock's release, its end", async () => {
+it("runs a batch's jobs in at most two and a half writes to Redis a job", async () => {
   const jobs = 60;
   const batchId = await harness.submitBatch(
     Array.from({ length: jobs }, () => ({ provider: "bridgeport" as const, name: uniqueName("writes") })),
@@ -33,5 +35,5 @@ it("runs a batch's job in at most five writes to Redis: start and lock, BullMQ's
   }
   const batch = await getBatch(harness.queues, batchId);
   expect(batch?.counts.succeeded).toBe(jobs);
-  expect(writes.count() / jobs).toBeLessThanOrEqual(5);
+  expect(writes.count() / jobs).toBeLessThanOrEqual(2.5);
 });
