@@ -274,7 +274,9 @@ export async function recordBatch(
   for (const { id, status, repeat } of jobs) {
     const name = queues.queueOfJobId(id)?.queue.name;
     if (!name) continue;
-    byQueue.set(name, [...(byQueue.get(name) ?? []), { id, status, expected: "-" }]);
+    const changes = byQueue.get(name);
+    if (changes) changes.push({ id, status, expected: "-" });
+    else byQueue.set(name, [{ id, status, expected: "-" }]);
     if (repeat) repeats.push(otherBatchesKey(queues, name, id));
   }
   const key = spanKey(queues, batchId);
