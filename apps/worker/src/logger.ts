@@ -17,7 +17,7 @@ export const redactedPaths = ["authorization", "data", "input", "password", "tok
  * `flushMs` (or until 4 KB gather); pino writes what waits when the process exits, however
  * it exits short of SIGKILL, which loses at most that last moment's lines.
  */
-export const bufferedStdout = (flushMs = 250) =>
+const bufferedStdout = (flushMs = 250) =>
   pino.destination({ dest: 1, sync: false, minLength: 4_096, periodicFlush: flushMs });
 
 /**

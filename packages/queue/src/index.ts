@@ -66,9 +66,7 @@ export {
 export {
   type FinishedCount,
   type FinishOutcome,
-  finishedCountsKeyOf,
   finishOutcomes,
-  legacyFinishedCountsKey,
   readFinishedCounts,
 } from "./finished-counts.ts";
 export * from "./job-data.ts";
@@ -91,7 +89,6 @@ export {
   createRedisConnection,
   deleteKeysWithPrefix,
   evictionPolicy,
-  inOneWrite,
   isRedisUnavailable,
   keyHolders,
   type RedisCall,
