@@ -2,6 +2,7 @@
 // the input schemas, one error model and the one classifier (HTTP answers and job faults).
 // Everything not exported here is internal.
 
+export { abortWhen } from "./abort.ts";
 export { classifyHttpFailure, classifyJobFault, type JobFault, parseRetryAfter } from "./classify.ts";
 export {
   createProviderClient,

@@ -1,6 +1,7 @@
 import pRetry from "p-retry";
 import { request as undiciRequest } from "undici";
 import type { z } from "zod";
+import { abortWhen } from "./abort.ts";
 import { classifyHttpFailure, classifyMalformedResponse, classifyTransportFailure } from "./classify.ts";
 import { isProviderError } from "./errors.ts";
 import type { ProviderName } from "./provider-names.ts";
@@ -39,24 +40,21 @@ export async function withDeadline<T>(
   // Not AbortSignal.timeout(): its timer (and the signals that follow it, with whatever they
   // hold) lives for the whole timeout after the call has ended; at hundreds of calls a second
   // that kept 15 s of calls' state alive in the worker. This one is cleared when the call ends.
-  const timeout = new AbortController();
-  const timer = setTimeout(
-    () => timeout.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
-    timeoutMs,
-  );
-  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+  const deadline = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+  }, timeoutMs);
+  const unlink = abortWhen(signal, deadline);
   try {
-    return await call(combined);
+    return await call(deadline.signal);
   } catch (error) {
     if (isProviderError(error)) throw error;
-    throw classifyTransportFailure({
-      provider,
-      error,
-      timedOut: timeout.signal.aborted,
-      aborted: signal?.aborted ?? false,
-    });
+    throw classifyTransportFailure({ provider, error, timedOut, aborted: signal?.aborted ?? false });
   } finally {
     clearTimeout(timer);
+    unlink();
   }
 }
 

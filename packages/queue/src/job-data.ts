@@ -173,13 +173,15 @@ export function readJobData(job: {
   return reading;
 }
 
+const providerNameSchema = z.enum(providerNames);
+
 type JobDataReading = { data: JobData; valid: true } | { data: JobData; valid: false; problem: string };
 const readings = new WeakMap<object, JobDataReading>();
 
 function checkJobData(job: Parameters<typeof readJobData>[0]): JobDataReading {
   // The queue's name is `{provider.account}` (queues.ts `queueNameOf`).
   const [, queueProvider, queueAccount] = /^\{([a-z]+)\.([A-Za-z0-9_-]+)\}$/.exec(job.queueName) ?? [];
-  const queueOf = z.enum(providerNames).safeParse(queueProvider);
+  const queueOf = providerNameSchema.safeParse(queueProvider);
   const version = (job.data as { v?: unknown } | null | undefined)?.v;
   const parsed =
     version === 2 && queueOf.success && queueAccount

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from "node:crypto";
-import type { ProviderName } from "@provisioner/provider-client";
+import { hash, randomUUID } from "node:crypto";
+import { abortWhen, type ProviderName } from "@provisioner/provider-client";
 import type { RedisConnection } from "@provisioner/queue";
 
 // Exactly-once effect holds per identity (provider, account, where, name), not only per
@@ -69,9 +69,7 @@ export interface IdentityLocks {
 
 /** The lock's key: a hash, so no database name appears in Redis keys or logs. */
 export function identityLockKey(prefix: string, identity: Identity): string {
-  const digest = createHash("sha256")
-    .update(`${identity.provider}\u0000${identity.account}\u0000${identity.key}`)
-    .digest("hex");
+  const digest = hash("sha256", `${identity.provider}\u0000${identity.account}\u0000${identity.key}`, "hex");
   return `${prefix}:identity-lock:${digest.slice(0, 40)}`;
 }
 
@@ -80,11 +78,14 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
   const connection = teach(options.connection);
   if (!(leaseMs >= 30)) throw new RangeError(`identity lock leaseMs must be at least 30 ms, got ${leaseMs}`);
   if (!(busyRetryMaxMs >= 1)) throw new RangeError(`busyRetryMaxMs must be at least 1 ms, got ${busyRetryMaxMs}`);
+  // A holder's token: unique to this process (its random part) and to the hold (the count).
+  const tokens = { process: randomUUID(), count: 0 };
+  const renewals = sharedRenewals(connection, leaseMs);
 
   return {
     async hold(identity, signal, work) {
       const key = identityLockKey(prefix, identity);
-      const token = randomUUID();
+      const token = `${tokens.process}:${++tokens.count}`;
       if ((await connection.set(key, token, "PX", leaseMs, "NX")) !== "OK") {
         // Not sooner than the holder could plausibly finish, not later than the lease ends.
         const remainingMs = await connection.pttl(key);
@@ -92,28 +93,55 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
         throw new IdentityBusyError(Math.ceil(ceiling / 2 + (Math.random() * ceiling) / 2));
       }
       const lost = new AbortController();
-      const renewal = setInterval(
-        () => {
-          connection[renewCommand](key, token, leaseMs).then(
-            (renewed) => {
-              if (renewed === 0) lost.abort(new Error("identity lock lost to another holder"));
-            },
-            // A Redis blip: the next renewal tries again, well before the lease ends.
-            () => {},
-          );
-        },
-        Math.floor(leaseMs / 3),
-      );
+      const unlink = abortWhen(signal, lost);
+      renewals.add(token, key, lost);
       try {
-        return await work(signal ? AbortSignal.any([signal, lost.signal]) : lost.signal);
+        return await work(lost.signal);
       } finally {
-        clearInterval(renewal);
+        renewals.delete(token);
+        unlink();
         // If this fails the lease still ends the lock; the job's outcome stands either way. Not
         // awaited, to spare the job a round trip: it is written before BullMQ moves the job to
         // finished (on BullMQ's own connection), so it usually lands first; when it lands a moment
         // after, another job for the database finds the lock held and waits its short turn.
         connection[releaseCommand](key, token).catch(() => {});
       }
+    },
+  };
+}
+
+/**
+ * Renews every lock this process holds, each a third of the lease, on one timer that runs
+ * only while a lock is held: a timer a hold would be set and cleared for every job, most of
+ * which end long before their first renewal. A lock held at a tick is at most a third of the
+ * lease old since its last renewal or its taking, as with a timer of its own.
+ */
+function sharedRenewals(connection: WithLockScripts, leaseMs: number) {
+  const held = new Map<string, { key: string; lost: AbortController }>();
+  let timer: NodeJS.Timeout | undefined;
+  const renewAll = () => {
+    if (held.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+      return;
+    }
+    for (const [token, { key, lost }] of held) {
+      connection[renewCommand](key, token, leaseMs).then(
+        (renewed) => {
+          if (renewed === 0) lost.abort(new Error("identity lock lost to another holder"));
+        },
+        // A Redis blip: the next renewal tries again, well before the lease ends.
+        () => {},
+      );
+    }
+  };
+  return {
+    add(token: string, key: string, lost: AbortController) {
+      held.set(token, { key, lost });
+      timer ??= setInterval(renewAll, Math.floor(leaseMs / 3));
+    },
+    delete(token: string) {
+      held.delete(token);
     },
   };
 }
