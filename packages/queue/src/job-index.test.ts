@@ -51,6 +51,18 @@ describe("status index moves", () => {
     expect(await whereIs()).toEqual([]);
   });
 
+  it("finds a member in whichever index it sits, not only where a job usually comes from", async () => {
+    await storeJob(id, submittedAt);
+    // Every move between two statuses, whatever the search looks at first.
+    for (const from of jobStatuses) {
+      for (const to of jobStatuses) {
+        await placeMembers(queues, queueName, [{ member, status: from }]);
+        await placeMembers(queues, queueName, [{ member, status: to }]);
+        expect(await whereIs(), `${from} -> ${to}`).toEqual([to]);
+      }
+    }
+  });
+
   it("places no member whose job is gone or lives another life, so a late event of a removed job or an earlier life adds nothing", async () => {
     expect(await placeMembers(queues, queueName, [{ member, status: "succeeded" }])).toBe(0);
     // Replayed since: its data is a later submission's.

@@ -60,9 +60,11 @@ export const statusPosition = (status: string | undefined) => jobStatuses.indexO
  * repair, which must not undo an event that moved the job meanwhile). A job's life is its data's
  * `submittedAt` (job-data.ts writes it first, as "t", so it is read without decoding the data;
  * data of earlier versions is decoded); data that names none (not ours) is judged by its
- * existence alone.
+ * existence alone. A member sits in one index at most, so the search for the one it leaves
+ * stops where it is found, starting with the status a job usually comes from.
  */
 export const placeMemberLua = `
+local searchOrder = ${luaSearchOrder()}
 local function livesAs(base, member)
   local data = redis.call("HGET", KEYS[base] .. string.sub(member, 17), "data")
   if not data then return false end
@@ -82,13 +84,27 @@ local function placeMember(base, member, target, from)
   end
   if from > 0 and not redis.call("ZSCORE", KEYS[base + from], member) then return 0 end
   if not livesAs(base, member) then return 0 end
-  for i = 1, ${jobStatuses.length} do
-    if i ~= target then redis.call("ZREM", KEYS[base + i], member) end
+  for _, i in ipairs(searchOrder[target]) do
+    if redis.call("ZREM", KEYS[base + i], member) == 1 then break end
   end
   redis.call("ZADD", KEYS[base + target], 0, member)
   return 1
 end
 `;
+
+/**
+ * For each target status (Lua's 1-based positions), the other statuses in the order a moving
+ * member is looked for: `running` first, as every status but `running` (and a replay's
+ * `queued`) is reached from it, and `queued` first for `running`.
+ */
+function luaSearchOrder(): string {
+  const rows = jobStatuses.map((target) => {
+    const first: JobStatus = target === "running" ? "queued" : "running";
+    const order = [first, ...jobStatuses.filter((status) => status !== first)].filter((status) => status !== target);
+    return `{${order.map(statusPosition).join(", ")}}`;
+  });
+  return `{${rows.join(", ")}}`;
+}
 
 export const indexMemberOf = (submittedAt: number, id: string) => `${String(submittedAt).padStart(15, "0")}:${id}`;
 
