@@ -7,6 +7,7 @@ import { mountDocs } from "./docs.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
 import { guardJsonBody, limitBody, observeRequests, requireRedis, toApiError } from "./middleware.ts";
+import { RememberingTrieRouter } from "./router.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { callbackDeliveryRoutes } from "./routes/callback-deliveries.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
@@ -32,7 +33,7 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
     throw new RangeError(`bodyLimitBytes must be a positive integer, not ${bodyLimitBytes}`);
   }
-  const app = createRouter();
+  const app = createRouter(new RememberingTrieRouter());
   const metrics = createMetrics(queues);
   app.use(observeRequests(logger, metrics));
   app.onError((error, c) => errorResponse(c, toApiError(error, c, logger)));
