@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import { isRedisUnavailable, type QueueSet } from "@provisioner/queue";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
@@ -62,14 +62,31 @@ function setResponseHeader(c: Context<ApiEnv>, name: string, value: string): voi
 }
 
 /**
+ * Middleware run one after another as one layer of the app's chain. Hono's compose gives each
+ * layer an async dispatch frame, a promise and an error boundary of its own; these share the
+ * one around the whole. Only for layers with nothing to do after next(): an error thrown
+ * further in skips the code after their next() (the app's error handler still answers it, as
+ * it would have), where compose would have caught it inside.
+ */
+export function inSequence(...layers: MiddlewareHandler<ApiEnv>[]): MiddlewareHandler<ApiEnv> {
+  return (c, next) => {
+    const run = (i: number): ReturnType<MiddlewareHandler<ApiEnv>> => {
+      const layer = layers[i];
+      return layer ? layer(c, () => run(i + 1) as Promise<void>) : next();
+    };
+    return run(0);
+  };
+}
+
+/**
  * 503 at once while the API's Redis connection is down. Without it, a request that
  * reaches a queue opened while Redis was unreachable waits for BullMQ's connection to
  * become ready, which may be never.
  */
 export function requireRedis(queues: QueueSet) {
-  return createMiddleware<ApiEnv>(async (_c, next) => {
+  return createMiddleware<ApiEnv>((_c, next) => {
     if (queues.connection.status !== "ready") throw redisUnavailable();
-    await next();
+    return next();
   });
 }
 
@@ -185,7 +202,7 @@ const hasBody = (c: Context) => c.req.method !== "GET" && c.req.method !== "HEAD
  */
 export function limitBody(maxBytes: number, onError: () => never) {
   const streamed = bodyLimit({ maxSize: maxBytes, onError });
-  return createMiddleware<ApiEnv>(async (c, next) => {
+  return createMiddleware<ApiEnv>((c, next) => {
     if (!hasBody(c)) return next();
     const length = c.req.header("content-length");
     if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
