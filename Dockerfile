@@ -18,4 +18,4 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY apps apps
 COPY packages packages
 USER node
-CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=192", "apps/api/src/server.ts"]
+CMD ["node", "--max-semi-space-size=32", "--max-old-space-size=192", "apps/api/src/server.ts"]

@@ -1,6 +1,7 @@
 // `POST /v1/jobs` and `POST /v1/jobs/bulk` over HTTP under autocannon, beside bare Hono
 // servers (bench/servers/bare.ts) on the same Redis in the same run. Each server is its own
-// process (the real API is apps/api/src/server.ts, logging at its default level to /dev/null);
+// process (the real API is apps/api/src/server.ts with its start script's Node flags, logging at
+// its default level to /dev/null);
 // autocannon runs here, in the bench's process. Rounds alternate bare and ours.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -9,6 +10,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createRedisConnection, deleteKeysWithPrefix } from "@provisioner/queue";
 import autocannon from "autocannon";
+import { startFlagsOf } from "../chaos/src/services.ts";
 
 const token = "bench-token";
 const apiServer = fileURLToPath(new URL("../apps/api/src/server.ts", import.meta.url));
@@ -153,7 +155,11 @@ export async function benchHttp(options: {
       PROVISIONER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       BRIDGEPORT_API_URL: "http://127.0.0.1:9/bridgeport",
     },
-    options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+    // Its heap flags as `npm run start:api` passes them: the young generation's size decides how often it collects.
+    [
+      ...startFlagsOf("@provisioner/api"),
+      ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+    ],
   );
   const bare = await startServer(bareServer, {}, [], (port) => [options.redisUrl, String(port), `${prefix}-bare`]);
   const results = {

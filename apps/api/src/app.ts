@@ -6,7 +6,8 @@ import { mountDashboard } from "./dashboard.ts";
 import { mountDocs } from "./docs.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
-import { guardJsonBody, limitBody, observeRequests, requireRedis, toApiError } from "./middleware.ts";
+import { guardJsonBody, inSequence, limitBody, observeRequests, requireRedis, toApiError } from "./middleware.ts";
+import { RememberingTrieRouter } from "./router.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { callbackDeliveryRoutes } from "./routes/callback-deliveries.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
@@ -32,7 +33,7 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
     throw new RangeError(`bodyLimitBytes must be a positive integer, not ${bodyLimitBytes}`);
   }
-  const app = createRouter();
+  const app = createRouter(new RememberingTrieRouter());
   const metrics = createMetrics(queues);
   app.use(observeRequests(logger, metrics));
   app.onError((error, c) => errorResponse(c, toApiError(error, c, logger)));
@@ -55,7 +56,7 @@ export function createApp({ queues, tokens, logger, bodyLimitBytes = defaultBody
   const authenticated = authenticate(tokens);
   const unlessEvent: typeof authenticated = (c, next) =>
     c.req.path.startsWith("/v1/events/") ? next() : authenticated(c, next);
-  app.use("/v1/*", unlessEvent, limitedBody, guardJsonBody(), requireRedis(queues));
+  app.use("/v1/*", inSequence(unlessEvent, limitedBody, guardJsonBody(), requireRedis(queues)));
   app.route("/v1", eventRoutes(queues));
   app.route("/v1", jobRoutes(queues));
   app.route("/v1", bulkRoutes(queues));

@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { RequestIdVariables } from "hono/request-id";
+import type { Router } from "hono/router";
+import type { H, RouterRoute } from "hono/types";
 import type { z } from "zod";
 import { ApiError } from "./errors.ts";
 import type { TokenIdentity } from "./identity.ts";
@@ -28,11 +30,13 @@ export function validationError(error: z.ZodError, prefix: readonly string[] = [
 
 /**
  * Every router is made here so every route validates the same way: a failed request
- * schema is a 400 VALIDATION_ERROR naming the first field.
+ * schema is a 400 VALIDATION_ERROR naming the first field. `router` matters only for the
+ * app itself (app.ts): routers mounted with `route()` hand their routes to the app's.
  */
-export const createRouter = () =>
+export const createRouter = (router?: Router<[H, RouterRoute]>) =>
   new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error);
     },
+    ...(router ? { router } : {}),
   });

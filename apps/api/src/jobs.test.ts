@@ -1,6 +1,10 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
 import {
+  adminToken,
   bridgeportInput,
   type Json,
   jsonRequest,
@@ -22,6 +26,43 @@ afterAll(async () => {
 const submit = (body: unknown, headers: Record<string, string> = {}) => api.call("POST", "/v1/jobs", { body, headers });
 
 describe("POST /v1/jobs", () => {
+  it("answers over real HTTP with the request id on every answer: 202, 200 for a repeat, 409, 401, 415 and 400", async () => {
+    // On @hono/node-server the id goes onto Node's response directly (middleware.ts setResponseHeader).
+    const server = serve({ fetch: api.app.fetch, hostname: "127.0.0.1", port: 0 });
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${port}/v1/jobs`, {
+        method: "POST",
+        headers: { "x-request-id": "caller-id", ...headers },
+        body,
+      });
+    const json = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+    const request = { provider: "postgres", input: { name: "tenant_http" }, idempotencyKey: "key-http" };
+    try {
+      const answers = [
+        [await post(JSON.stringify(request), json), 202],
+        [await post(JSON.stringify(request), json), 200],
+        [await post(JSON.stringify({ ...request, input: { name: "tenant_other" } }), json), 409],
+        [await post(JSON.stringify(request), { ...json, authorization: "Bearer wrong" }), 401],
+        [await post(JSON.stringify(request), { ...json, "content-type": "text/plain" }), 415],
+        [await post(JSON.stringify({ ...request, provider: "nope" }), json), 400],
+      ] as const;
+      for (const [res, status] of answers) {
+        expect(res.status).toBe(status);
+        expect(res.headers.get("x-request-id")).toBe("caller-id");
+        expect(res.headers.get("content-type")).toBe("application/json");
+        const body: Json = await res.json();
+        if (status >= 400) expect(body.error.requestId).toBe("caller-id");
+      }
+      expect(
+        (await post(JSON.stringify(request), { ...json, "x-request-id": "" })).headers.get("x-request-id"),
+      ).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      server.close();
+    }
+  });
+
   it("queues a job and answers 202 with its id", async () => {
     const res = await submit({ provider: "postgres", input: { name: "tenant_one" }, metadata: { tenant: 1 } });
     expect(res.status).toBe(202);
