@@ -80,14 +80,17 @@ async function stopServer(child: ChildProcess) {
   await exited;
 }
 
-/** One autocannon run; every request gets its own body (a new database name, a new key). */
+/**
+ * One autocannon run; every request gets its own body (new database names, so new derived
+ * keys): `body` names its databases after the run and the request's number.
+ */
 function load(options: {
   url: string;
   /** The server process, whose CPU time is read before and after. */
   pid: number | undefined;
   connections: number;
   seconds: number;
-  body: (i: number) => unknown;
+  body: (run: string, i: number) => unknown;
 }): Promise<HttpResult> {
   let i = 0;
   const run = randomUUID().slice(0, 8);
@@ -102,7 +105,7 @@ function load(options: {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         requests: [
           {
-            setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body(i++)).replace("$run", run) }),
+            setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body(run, i++)) }),
           },
         ],
       },
@@ -124,14 +127,16 @@ function load(options: {
   });
 }
 
-const single = (i: number) => ({
+// Every name carries the run: a name repeated from an earlier run of the same server would be a
+// repeat of its job (deduplicated, a different and dearer path), not new work.
+const single = (run: string, i: number) => ({
   provider: "bridgeport",
-  input: { envId: "env_bench", name: `bench_$run_${i}`, type: "postgres", password: "bench-secret" },
+  input: { envId: "env_bench", name: `bench_${run}_${i}`, type: "postgres", password: "bench-secret" },
 });
-const bulk = (size: number) => (i: number) => ({
+const bulk = (size: number) => (run: string, i: number) => ({
   jobs: Array.from({ length: size }, (_, j) => ({
     provider: "bridgeport",
-    input: { envId: "env_bench", name: `bench_$run_${i}_${j}`, type: "postgres", password: "bench-secret" },
+    input: { envId: "env_bench", name: `bench_${run}_${i}_${j}`, type: "postgres", password: "bench-secret" },
   })),
 });
 
