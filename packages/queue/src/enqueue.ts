@@ -7,7 +7,7 @@ import {
   type ProviderRequest,
   secretInputFields,
 } from "@provisioner/provider-client";
-import type { JobState, Queue } from "bullmq";
+import type { JobState, Queue, RedisClient } from "bullmq";
 import { type JobData, readJobData } from "./job-data.ts";
 import { addJobsIndexed, type ExistingJob } from "./job-index.ts";
 import { priorityOf, readLaneClocks } from "./lanes.ts";
@@ -57,12 +57,18 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
     if (indexes) indexes.push(index);
     else byQueue.set(queue, [index]);
   });
-  const clocks = await readLaneClocks(queues, [...byQueue.keys()]);
+  const queueList = [...byQueue.keys()];
+  // BullMQ's clients resolved first, so each chunk's MULTI leaves as soon as it is prepared.
+  const [clocks, clients] = await Promise.all([
+    readLaneClocks(queues, queueList),
+    Promise.all(queueList.map((queue) => queue.getBackend().client)),
+  ]);
 
   const prepared: Prepared[] = new Array(requests.length);
   const chunks: { queue: Queue; jobs: Prepared[]; before: Promise<(ExistingJob | undefined)[]> }[] = [];
   [...byQueue].forEach(([queue, indexes], queueIndex) => {
     const clock = clocks[queueIndex] ?? 1;
+    const client = clients[queueIndex] as RedisClient;
     let bulkIndex = 0;
     for (let start = 0; start < indexes.length; start += chunkSize) {
       const jobs = indexes.slice(start, start + chunkSize).map((index) => {
@@ -71,7 +77,7 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
         prepared[index] = job;
         return job;
       });
-      chunks.push({ queue, jobs, before: addJobsIndexed(queues, queue, jobs) });
+      chunks.push({ queue, jobs, before: addJobsIndexed(queues, queue, client, jobs) });
     }
   });
   // Every chunk is in flight: wait for all (none left unobserved) before reading any.

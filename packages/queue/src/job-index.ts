@@ -1,5 +1,5 @@
 import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
-import { Job, type JobState, type Queue } from "bullmq";
+import { Job, type JobState, type Queue, type RedisClient } from "bullmq";
 import { type JobData, storedJobData } from "./job-data.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
@@ -222,15 +222,31 @@ export interface ExistingJob {
  * this call, or `undefined` when its id was free (a repeat of an id within `jobs` reads as
  * free: the first of them is the one BullMQ keeps).
  */
-export async function addJobsIndexed(
+export function addJobsIndexed(
   queues: QueueSet,
   queue: Queue,
+  client: RedisClient,
   jobs: readonly { id: string; data: JobData; priority: number }[],
 ): Promise<(ExistingJob | undefined)[]> {
-  if (jobs.length === 0) return [];
+  if (jobs.length === 0) return Promise.resolve([]);
   teach(queues.connection);
-  // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
-  const multi = (await queue.getBackend().client).multi();
+  try {
+    // Built and sent before this returns (nothing here waits), so the caller's next chunk is
+    // prepared while Redis runs this one, and calls made in order send their MULTIs in order.
+    return existingJobsOf(sendIndexed(queues, queue, client, jobs));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function sendIndexed(
+  queues: QueueSet,
+  queue: Queue,
+  client: RedisClient,
+  jobs: readonly { id: string; data: JobData; priority: number }[],
+) {
+  // `client` is BullMQ's for the queue, the shared connection, so its MULTI knows the script.
+  const multi = client.multi();
   const args: string[] = [statusIndexKeyOf(queues, queue.name, "queued"), ...stateKeysOf(queue)];
   const members: string[] = [];
   const ids: string[] = [];
@@ -243,12 +259,14 @@ export async function addJobsIndexed(
   for (const { id, data, priority } of jobs) {
     const options = jobOptionsFor(queues.config, data, priority);
     // BullMQ queues the add on the MULTI before its first await (its own addJobs relies on
-    // that too), and its answer comes back in exec's replies: not awaited here, so nothing
-    // yields between this call's first line and its exec, and calls made in order send their
-    // MULTIs in order.
+    // that too), and its answer comes back in exec's replies: not awaited here.
     new Job(queue, createDatabaseJob, storedJobData(data), options, id).addJob(multi).catch(() => {});
   }
-  const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
+  return multi.exec() as Promise<[Error | null, unknown][] | null>;
+}
+
+async function existingJobsOf(exec: Promise<[Error | null, unknown][] | null>): Promise<(ExistingJob | undefined)[]> {
+  const replies = (await exec) ?? [];
   for (const [error, reply] of replies) {
     if (error) throw error;
     if (typeof reply === "number" && reply < 0) throw new Error(`BullMQ refused a job (code ${reply})`);
