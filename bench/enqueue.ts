@@ -38,7 +38,8 @@ export async function benchEnqueue(options: { batchSize: number; batches: number
   }
 }
 
-async function bareAddBulk(
+/** `Queue.addBulk` of `batches` batches, one after another, in this process: no HTTP, no server. */
+export async function bareAddBulk(
   options: { batchSize: number; batches: number },
   connection: RedisConnection,
 ): Promise<Result> {

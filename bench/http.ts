@@ -1,7 +1,8 @@
 // `POST /v1/jobs` and `POST /v1/jobs/bulk` over HTTP under autocannon, beside bare Hono
 // servers (bench/servers/bare.ts) on the same Redis in the same run. Each server is its own
 // process (the real API is apps/api/src/server.ts, logging at its default level to /dev/null);
-// autocannon runs here, in the bench's process. Rounds alternate bare and ours.
+// autocannon runs here, in the bench's process. Rounds alternate bare and ours; each round ends
+// with bare `Queue.addBulk` of five 1,000-job batches in this process (no HTTP), timed beside.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -9,6 +10,8 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createRedisConnection, deleteKeysWithPrefix } from "@provisioner/queue";
 import autocannon from "autocannon";
+import { bareAddBulk } from "./enqueue.ts";
+import { median, type Result } from "./support.ts";
 
 const token = "bench-token";
 const apiServer = fileURLToPath(new URL("../apps/api/src/server.ts", import.meta.url));
@@ -164,7 +167,10 @@ export async function benchHttp(options: {
   const results = {
     single: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
     bulk: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
+    /** Bare `addBulk` of 1,000 jobs in this process, no HTTP, each round; its CPU a batch in µs. */
+    addBulk: [] as (Result & { cpuMicros: number })[],
   };
+  const direct = createRedisConnection(options.redisUrl, "worker");
   try {
     type Server = typeof ours;
     const runSingle = ({ url, child }: Server, seconds: number) =>
@@ -181,8 +187,14 @@ export async function benchHttp(options: {
       results.single.ours.push(await runSingle(ours, options.seconds));
       results.bulk.bare.push(await runBulk(bare, options.seconds));
       results.bulk.ours.push(await runBulk(ours, options.seconds));
+      const batches = 5;
+      const cpuBefore = process.cpuUsage();
+      const added = await bareAddBulk({ batchSize: 1_000, batches }, direct);
+      const cpu = process.cpuUsage(cpuBefore);
+      results.addBulk.push({ ...added, cpuMicros: (cpu.user + cpu.system) / batches });
     }
   } finally {
+    direct.disconnect();
     await Promise.all([stopServer(ours.child), stopServer(bare.child)]);
     const connection = createRedisConnection(options.redisUrl, "worker");
     await deleteKeysWithPrefix(connection, `${prefix}-api`);
@@ -217,6 +229,10 @@ export async function benchHttp(options: {
       bare: middle(results.bulk.bare),
       cpuMicros: cpu(results.bulk),
       all: results.bulk,
+      addBulk: median(results.addBulk),
+      addBulkCpuMicros: [...results.addBulk.map((r) => r.cpuMicros)].sort((a, b) => a - b)[
+        Math.floor(results.addBulk.length / 2)
+      ] as number,
     },
   };
 }
