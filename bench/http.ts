@@ -45,6 +45,18 @@ function cpuMicrosOf(pid: number | undefined): number | undefined {
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / clockTicks;
 }
 
+/** A process's CPU time once it stops rising (read every 100 ms, for at most 3 s). */
+async function settledCpuMicrosOf(pid: number | undefined): Promise<number | undefined> {
+  let last = cpuMicrosOf(pid);
+  for (let tries = 0; tries < 30; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = cpuMicrosOf(pid);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 const freePort = () =>
   new Promise<number>((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
@@ -114,17 +126,20 @@ function load(options: {
       },
       (error, result) => {
         if (error) return reject(error);
-        const cpuAfter = cpuMicrosOf(options.pid);
-        const serverCpuMicros =
-          cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
-            ? undefined
-            : (cpuAfter - cpuBefore) / result.requests.total;
-        resolve({
-          requestsPerSecond: result.requests.average,
-          p99Ms: result.latency.p99,
-          non2xx: result.non2xx,
-          serverCpuMicros,
-        });
+        // autocannon stops with requests in flight, which the server still finishes: their CPU
+        // is read once the server is idle again, and they count among the requests.
+        settledCpuMicrosOf(options.pid).then((cpuAfter) => {
+          const serverCpuMicros =
+            cpuBefore === undefined || cpuAfter === undefined || result.requests.sent === 0
+              ? undefined
+              : (cpuAfter - cpuBefore) / result.requests.sent;
+          resolve({
+            requestsPerSecond: result.requests.average,
+            p99Ms: result.latency.p99,
+            non2xx: result.non2xx,
+            serverCpuMicros,
+          });
+        }, reject);
       },
     );
   });
