@@ -38,21 +38,24 @@ export async function benchEnqueue(options: { batchSize: number; batches: number
   }
 }
 
-async function bareAddBulk(
+/** `Queue.addBulk` of `batches` batches, one after another, in this process: no HTTP, no server. */
+export async function bareAddBulk(
   options: { batchSize: number; batches: number },
   connection: RedisConnection,
-): Promise<Result> {
+): Promise<Result & { cpuMicrosPerBatch: number }> {
   const prefix = `bench-bare-${randomUUID().slice(0, 8)}`;
   const queue = new Queue("bridgeport", { connection, prefix });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (let batch = 0; batch < options.batches; batch++) {
     await queue.addBulk(bodies(options.batchSize, `${batch}`).map((data) => ({ name: "create-database", data })));
   }
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   await queue.close();
   await deleteKeysWithPrefix(connection, prefix);
   const jobs = options.batchSize * options.batches;
-  return { jobs, seconds, jobsPerSecond: jobs / seconds };
+  return { jobs, seconds, jobsPerSecond: jobs / seconds, cpuMicrosPerBatch: (cpu.user + cpu.system) / options.batches };
 }
 
 async function apiBulk(options: { batchSize: number; batches: number; redisUrl: string }): Promise<Result> {

@@ -1,8 +1,9 @@
 // `POST /v1/jobs` and `POST /v1/jobs/bulk` over HTTP under autocannon, beside bare Hono
 // servers (bench/servers/bare.ts) on the same Redis in the same run. Each server is its own
 // process (the real API is apps/api/src/server.ts with its start script's Node flags, logging at
-// its default level to /dev/null);
-// autocannon runs here, in the bench's process. Rounds alternate bare and ours.
+// its default level to /dev/null); autocannon runs here, in the bench's process. Rounds alternate
+// bare and ours; each round ends with bare `Queue.addBulk` of ten 1,000-job batches in this
+// process (no HTTP), timed beside.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { createRedisConnection, deleteKeysWithPrefix } from "@provisioner/queue";
 import autocannon from "autocannon";
 import { startFlagsOf } from "../chaos/src/services.ts";
+import { bareAddBulk } from "./enqueue.ts";
+import { median, type Result } from "./support.ts";
 
 const token = "bench-token";
 const apiServer = fileURLToPath(new URL("../apps/api/src/server.ts", import.meta.url));
@@ -42,6 +45,18 @@ function cpuMicrosOf(pid: number | undefined): number | undefined {
   // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / clockTicks;
+}
+
+/** A process's CPU time once it stops rising (read every 100 ms, for at most 3 s). */
+async function settledCpuMicrosOf(pid: number | undefined): Promise<number | undefined> {
+  let last = cpuMicrosOf(pid);
+  for (let tries = 0; tries < 30; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = cpuMicrosOf(pid);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
 }
 
 const freePort = () =>
@@ -82,14 +97,17 @@ async function stopServer(child: ChildProcess) {
   await exited;
 }
 
-/** One autocannon run; every request gets its own body (a new database name, a new key). */
+/**
+ * One autocannon run; every request gets its own body (new database names, so new derived
+ * keys): `body` names its databases after the run and the request's number.
+ */
 function load(options: {
   url: string;
   /** The server process, whose CPU time is read before and after. */
   pid: number | undefined;
   connections: number;
   seconds: number;
-  body: (i: number) => unknown;
+  body: (run: string, i: number) => unknown;
 }): Promise<HttpResult> {
   let i = 0;
   const run = randomUUID().slice(0, 8);
@@ -104,36 +122,41 @@ function load(options: {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         requests: [
           {
-            setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body(i++)).replace("$run", run) }),
+            setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body(run, i++)) }),
           },
         ],
       },
       (error, result) => {
         if (error) return reject(error);
-        const cpuAfter = cpuMicrosOf(options.pid);
-        const serverCpuMicros =
-          cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
-            ? undefined
-            : (cpuAfter - cpuBefore) / result.requests.total;
-        resolve({
-          requestsPerSecond: result.requests.average,
-          p99Ms: result.latency.p99,
-          non2xx: result.non2xx,
-          serverCpuMicros,
-        });
+        // autocannon stops with requests in flight, which the server still finishes: their CPU
+        // is read once the server is idle again, and they count among the requests.
+        settledCpuMicrosOf(options.pid).then((cpuAfter) => {
+          const serverCpuMicros =
+            cpuBefore === undefined || cpuAfter === undefined || result.requests.sent === 0
+              ? undefined
+              : (cpuAfter - cpuBefore) / result.requests.sent;
+          resolve({
+            requestsPerSecond: result.requests.average,
+            p99Ms: result.latency.p99,
+            non2xx: result.non2xx,
+            serverCpuMicros,
+          });
+        }, reject);
       },
     );
   });
 }
 
-const single = (i: number) => ({
+// Every name carries the run: a name repeated from an earlier run of the same server would be a
+// repeat of its job (deduplicated, a different and dearer path), not new work.
+const single = (run: string, i: number) => ({
   provider: "bridgeport",
-  input: { envId: "env_bench", name: `bench_$run_${i}`, type: "postgres", password: "bench-secret" },
+  input: { envId: "env_bench", name: `bench_${run}_${i}`, type: "postgres", password: "bench-secret" },
 });
-const bulk = (size: number) => (i: number) => ({
+const bulk = (size: number) => (run: string, i: number) => ({
   jobs: Array.from({ length: size }, (_, j) => ({
     provider: "bridgeport",
-    input: { envId: "env_bench", name: `bench_$run_${i}_${j}`, type: "postgres", password: "bench-secret" },
+    input: { envId: "env_bench", name: `bench_${run}_${i}_${j}`, type: "postgres", password: "bench-secret" },
   })),
 });
 
@@ -165,7 +188,10 @@ export async function benchHttp(options: {
   const results = {
     single: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
     bulk: { ours: [] as HttpResult[], bare: [] as HttpResult[] },
+    /** Bare `addBulk` of 1,000 jobs in this process, no HTTP, each round; its CPU a batch in µs. */
+    addBulk: [] as (Result & { cpuMicrosPerBatch: number })[],
   };
+  const direct = createRedisConnection(options.redisUrl, "worker");
   try {
     type Server = typeof ours;
     const runSingle = ({ url, child }: Server, seconds: number) =>
@@ -177,13 +203,16 @@ export async function benchHttp(options: {
     await runSingle(ours, 2);
     await runBulk(bare, 2);
     await runBulk(ours, 2);
+    await bareAddBulk({ batchSize: 1_000, batches: 2 }, direct);
     for (let round = 0; round < options.rounds; round++) {
       results.single.bare.push(await runSingle(bare, options.seconds));
       results.single.ours.push(await runSingle(ours, options.seconds));
       results.bulk.bare.push(await runBulk(bare, options.seconds));
       results.bulk.ours.push(await runBulk(ours, options.seconds));
+      results.addBulk.push(await bareAddBulk({ batchSize: 1_000, batches: 10 }, direct));
     }
   } finally {
+    direct.disconnect();
     await Promise.all([stopServer(ours.child), stopServer(bare.child)]);
     const connection = createRedisConnection(options.redisUrl, "worker");
     await deleteKeysWithPrefix(connection, `${prefix}-api`);
@@ -218,6 +247,10 @@ export async function benchHttp(options: {
       bare: middle(results.bulk.bare),
       cpuMicros: cpu(results.bulk),
       all: results.bulk,
+      addBulk: median(results.addBulk),
+      addBulkCpuMicros: [...results.addBulk.map((r) => r.cpuMicrosPerBatch)].sort((a, b) => a - b)[
+        Math.floor(results.addBulk.length / 2)
+      ] as number,
     },
   };
 }

@@ -84,6 +84,13 @@ console.log(`  provisioner API            ${format(http.bulk.ours.requestsPerSec
 console.log(`  bare Hono + addBulk        ${format(http.bulk.bare.requestsPerSecond * 1_000).padStart(7)} jobs/s`);
 console.log(`  ratio ${bulkRatio.toFixed(2)}x  (target >= 0.85x: ${verdict(bulkRatio >= 0.85)})`);
 cpuLine(http.bulk.cpuMicros, "a request of 1,000", 1_000);
+const addBulkJobs = http.bulk.addBulk.jobsPerSecond;
+console.log(
+  `  bare addBulk, no HTTP      ${format(addBulkJobs).padStart(7)} jobs/s, ${format(http.bulk.addBulkCpuMicros / 1_000)} ms CPU a batch of 1,000 (this process)`,
+);
+console.log(
+  `  ratio to it ${((http.bulk.ours.requestsPerSecond * 1_000) / addBulkJobs).toFixed(2)}x (bare Hono + addBulk: ${((http.bulk.bare.requestsPerSecond * 1_000) / addBulkJobs).toFixed(2)}x)`,
+);
 if (values.http) process.exit(0);
 const enqueue = await benchEnqueue({
   batchSize: 1_000,

@@ -69,6 +69,32 @@ describe("POST /v1/jobs/bulk", () => {
     expect(batch).toMatchObject({ total: 1000, counts: { queued: 1000 } });
   });
 
+  it("answers a repeated request with the same jobs, deduplicated, and lists each in the second batch too", async () => {
+    const jobs = [
+      ...Array.from({ length: 150 }, (_, i) => ({ provider: "postgres", input: { name: `bulk_again_${i}` } })),
+      { provider: "prisma", input: { projectId: "proj_again", name: "bulk_again_prisma" } },
+    ];
+    const first: Json = await (await bulk(jobs)).json();
+    const res = await bulk(jobs);
+    expect(res.status).toBe(202);
+    const again: Json = await res.json();
+    expect(again).toMatchObject({ accepted: 151, deduplicated: 151, rejected: [] });
+    expect(again.jobs).toEqual(
+      first.jobs.map((job: Json) => ({ index: job.index, id: job.id, status: "queued", deduplicated: true })),
+    );
+    const batch: Json = await (await api.call("GET", `/v1/batches/${again.batchId}`)).json();
+    expect(batch).toMatchObject({ total: 151, counts: { queued: 151 } });
+    // Each job is listed as a repeat in the second batch, so the worker's events move it there too.
+    const prefix = api.queues.config.prefix;
+    const listings = await Promise.all(
+      first.jobs.map((job: Json) => {
+        const queue = api.queues.queueOfJobId(job.id)?.queue.name;
+        return api.queues.connection.smembers(`${prefix}:batch-of:${queue}:${job.id}`);
+      }),
+    );
+    expect(listings.every((batches: string[]) => batches.length === 1 && batches[0] === again.batchId)).toBe(true);
+  });
+
   it("answers 400 naming jobs for more than 1,000 items or none, queuing nothing", async () => {
     const before = await api.queues.queueOf("artie").getJobCounts();
     const item = (i: number) => ({ provider: "artie", input: { name: `over_${i}`, connector: {} } });

@@ -154,3 +154,39 @@ it("sends a large submission as several MULTIs and still tells a key repeated ac
   expect(outcomes[245]).toMatchObject({ accepted: false, code: "IDEMPOTENCY_KEY_REUSED" });
   expect(outcomes.filter((outcome) => outcome.accepted && !outcome.deduplicated)).toHaveLength(248);
 });
+
+it("answers repeats with their jobs' statuses, as BullMQ's getJobState reads them, from the MULTI that found them", async () => {
+  const requests = Array.from({ length: 6 }, () => request());
+  const first = await submitJobs(queues, requests);
+  const queue = queues.queueOf("bridgeport", "default");
+  const ids = first.map((outcome) => outcome.id);
+  const [completed, failed, delayed, active, waiting] = ids as [string, string, string, string, string];
+  // Each job moved where BullMQ keeps that state (the sixth stays prioritized, where it was queued).
+  await connection
+    .multi()
+    .zrem(queue.toKey("prioritized"), completed, failed, delayed, active, waiting)
+    .zadd(queue.toKey("completed"), 1, completed)
+    .zadd(queue.toKey("failed"), 1, failed)
+    .zadd(queue.toKey("delayed"), 1, delayed)
+    .lpush(queue.toKey("active"), active)
+    .lpush(queue.toKey("wait"), waiting)
+    .exec();
+  const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+  expect(states).toEqual(["completed", "failed", "delayed", "active", "waiting", "prioritized"]);
+
+  let repeats: Awaited<ReturnType<typeof submitJobs>> = [];
+  const sent = await sentWhile(async () => {
+    repeats = await submitJobs(queues, requests);
+  });
+  expect(repeats.map((outcome) => outcome.accepted && outcome.deduplicated && outcome.status)).toEqual([
+    "succeeded",
+    "dead",
+    "retrying",
+    "running",
+    "queued",
+    "queued",
+  ]);
+  // Nothing read back after the MULTI, however many repeats it found.
+  expect(sent.at(-1)).toBe("exec");
+  expect(sent.filter((name) => name === "exec")).toHaveLength(1);
+});

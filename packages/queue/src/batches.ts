@@ -270,14 +270,19 @@ export async function recordBatch(
   if (jobs.length === 0) return;
   const ttl = queues.config.retention.deadLetterMs;
   const byQueue = new Map<string, StatusChange[]>();
-  const repeats: string[] = [];
+  // Per queue, the repeat listings' keys: all carry the queue's hash tag, so one MULTI a queue
+  // writes them (one a repeat cost a retried 1,000-job request about 50 ms of API CPU).
+  const repeatsByQueue = new Map<string, string[]>();
   for (const { id, status, repeat } of jobs) {
     const name = queues.queueOfJobId(id)?.queue.name;
     if (!name) continue;
     const changes = byQueue.get(name);
     if (changes) changes.push({ id, status, expected: "-" });
     else byQueue.set(name, [{ id, status, expected: "-" }]);
-    if (repeat) repeats.push(otherBatchesKey(queues, name, id));
+    if (!repeat) continue;
+    const repeats = repeatsByQueue.get(name);
+    if (repeats) repeats.push(otherBatchesKey(queues, name, id));
+    else repeatsByQueue.set(name, [otherBatchesKey(queues, name, id)]);
   }
   const key = spanKey(queues, batchId);
   await queues.connection
@@ -287,7 +292,13 @@ export async function recordBatch(
     .exec();
   // A repeat's job belongs to the batch that made it (its data says which) and to this one
   // too: listed here, so the worker's events move it in both.
-  await Promise.all(repeats.map((other) => queues.connection.multi().sadd(other, batchId).pexpire(other, ttl).exec()));
+  await Promise.all(
+    [...repeatsByQueue.values()].map((keys) => {
+      const multi = queues.connection.multi();
+      for (const other of keys) multi.sadd(other, batchId).pexpire(other, ttl);
+      return multi.exec();
+    }),
+  );
   await Promise.all([...byQueue].map(([name, changes]) => setBatchStatuses(queues, name, batchId, changes)));
   if (callbackUrl === undefined) return;
   // Written once every queue's jobs are recorded, so no worker can see the batch finished

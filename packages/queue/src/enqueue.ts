@@ -7,9 +7,9 @@ import {
   type ProviderRequest,
   secretInputFields,
 } from "@provisioner/provider-client";
-import type { Queue } from "bullmq";
+import type { JobState, Queue, RedisClient } from "bullmq";
 import { type JobData, readJobData } from "./job-data.ts";
-import { addJobsIndexed } from "./job-index.ts";
+import { addJobsIndexed, type ExistingJob } from "./job-index.ts";
 import { priorityOf, readLaneClocks } from "./lanes.ts";
 import { jobIdFor, type QueueSet } from "./queues.ts";
 import { encryptFields, redactFields } from "./secrets.ts";
@@ -57,24 +57,27 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
     if (indexes) indexes.push(index);
     else byQueue.set(queue, [index]);
   });
-  const clocks = await readLaneClocks(queues, [...byQueue.keys()]);
+  const queueList = [...byQueue.keys()];
+  // BullMQ's clients resolved first, so each chunk's MULTI leaves as soon as it is prepared.
+  const [clocks, clients] = await Promise.all([
+    readLaneClocks(queues, queueList),
+    Promise.all(queueList.map((queue) => queue.getBackend().client)),
+  ]);
 
-  const prepared: { id: string; data: JobData }[] = new Array(requests.length);
-  const chunks: { queue: Queue; jobs: { id: string; data: JobData }[]; before: Promise<(string | undefined)[]> }[] = [];
+  const prepared: Prepared[] = new Array(requests.length);
+  const chunks: { queue: Queue; jobs: Prepared[]; before: Promise<(ExistingJob | undefined)[]> }[] = [];
   [...byQueue].forEach(([queue, indexes], queueIndex) => {
     const clock = clocks[queueIndex] ?? 1;
+    const client = clients[queueIndex] as RedisClient;
     let bulkIndex = 0;
     for (let start = 0; start < indexes.length; start += chunkSize) {
       const jobs = indexes.slice(start, start + chunkSize).map((index) => {
-        const job = prepare(queues, requests[index] as SubmitRequest, now);
+        const job = prepare(queues, requests[index] as SubmitRequest, now, clock, bulkIndex);
+        if (job.data.lane === "bulk") bulkIndex++;
         prepared[index] = job;
         return job;
       });
-      const prioritized = jobs.map((job) => ({
-        ...job,
-        priority: priorityOf(job.data.lane, clock, job.data.lane === "bulk" ? bulkIndex++ : 0),
-      }));
-      chunks.push({ queue, jobs, before: addJobsIndexed(queues, queue, prioritized) });
+      chunks.push({ queue, jobs, before: addJobsIndexed(queues, queue, client, jobs) });
     }
   });
   // Every chunk is in flight: wait for all (none left unobserved) before reading any.
@@ -84,35 +87,43 @@ export async function submitJobs(queues: QueueSet, requests: readonly SubmitRequ
 
   const stored = new Map<string, Pick<JobData, "submissionId" | "requestHash">>();
   chunks.forEach(({ queue, jobs }, chunkIndex) => {
-    const before = (answers[chunkIndex] as PromiseFulfilledResult<(string | undefined)[]>).value;
+    const before = (answers[chunkIndex] as PromiseFulfilledResult<(ExistingJob | undefined)[]>).value;
     jobs.forEach((job, i) => {
+      const existing = before[i];
+      // The state the MULTI found: a repeat's status. (A repeat of an id new in this call finds none: its job is queued.)
+      if (existing) job.existingState = existing.state;
       if (stored.has(job.id)) return;
-      const raw = before[i];
       // A new id stands for the first request that named it; a repeat within this call is compared with it.
       // Data that fails the schema reads as a stand-in whose hash matches no request: a key reused.
-      const data = raw === undefined ? job.data : readJobData({ queueName: queue.name, data: JSON.parse(raw) }).data;
+      const data = existing ? readJobData({ queueName: queue.name, data: JSON.parse(existing.data) }).data : job.data;
       stored.set(job.id, { submissionId: data.submissionId, requestHash: data.requestHash });
     });
   });
 
-  return Promise.all(
-    prepared.map(async (job): Promise<SubmitOutcome> => {
-      const existing = stored.get(job.id);
-      if (!existing || existing.submissionId === job.data.submissionId) {
-        return { accepted: true, id: job.id, status: "queued", deduplicated: false };
-      }
-      if (existing.requestHash !== job.data.requestHash) {
-        return {
-          accepted: false,
-          id: job.id,
-          code: "IDEMPOTENCY_KEY_REUSED",
-          message: "this idempotency key was already used for a different request",
-        };
-      }
-      const state = await queues.queueOf(job.data.provider, job.data.account).getJobState(job.id);
-      return { accepted: true, id: job.id, status: statusOfState(state) ?? "queued", deduplicated: true };
-    }),
-  );
+  return prepared.map((job): SubmitOutcome => {
+    const existing = stored.get(job.id);
+    if (!existing || existing.submissionId === job.data.submissionId) {
+      return { accepted: true, id: job.id, status: "queued", deduplicated: false };
+    }
+    if (existing.requestHash !== job.data.requestHash) {
+      return {
+        accepted: false,
+        id: job.id,
+        code: "IDEMPOTENCY_KEY_REUSED",
+        message: "this idempotency key was already used for a different request",
+      };
+    }
+    const status = job.existingState === undefined ? undefined : statusOfState(job.existingState);
+    return { accepted: true, id: job.id, status: status ?? "queued", deduplicated: true };
+  });
+}
+
+/** A request as its MULTI sends it, and, once answered, the state of the job that already stood under its id. */
+interface Prepared {
+  id: string;
+  data: JobData;
+  priority: number;
+  existingState?: JobState | "unknown";
 }
 
 /** Requests waiting for this turn of the event loop's shared MULTI, per queue set. */
@@ -156,7 +167,8 @@ export function submitJob(queues: QueueSet, request: SubmitRequest): Promise<Sub
   return settle.promise;
 }
 
-function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: string; data: JobData } {
+/** A request's job: its id, its data (secrets encrypted, the request hashed) and its lane priority (lanes.ts). */
+function prepare(queues: QueueSet, request: SubmitRequest, now: number, clock: number, bulkIndex: number): Prepared {
   const secretFields = secretInputFields[request.provider];
   const idempotencyKey = request.idempotencyKey ?? `derived:${identityKeyOf(request.provider, request.input)}`;
   const id = jobIdFor(request.provider, request.account, idempotencyKey);
@@ -183,5 +195,5 @@ function prepare(queues: QueueSet, request: SubmitRequest, now: number): { id: s
   if (request.batchId !== undefined) data.batchId = request.batchId;
   if (request.callbackUrl !== undefined) data.callbackUrl = request.callbackUrl;
   if (request.metadata !== undefined) data.metadata = request.metadata;
-  return { id, data };
+  return { id, data, priority: priorityOf(data.lane, clock, data.lane === "bulk" ? bulkIndex : 0) };
 }

@@ -1,5 +1,5 @@
 import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
-import { Job, type Queue } from "bullmq";
+import { Job, type JobState, type Queue, type RedisClient } from "bullmq";
 import { type JobData, storedJobData } from "./job-data.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
@@ -119,22 +119,47 @@ const placeCommand = "provisionerPlaceMembers";
 const readCommand = "provisionerReadIndexes";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
 // yet (not a repeat of its key) gets a member, in the `queued` index, and each existing job
-// answers its stored data, so the caller tells a new job from a repeat without reading it
-// back. KEYS: the queued index, then each job's key; ARGV: each job's member. Answers one
-// entry a job: "" when new, else its data. (A replay moves its job's member itself: failed-jobs.ts.)
+// answers its stored data and its BullMQ state, so the caller tells a new job from a repeat,
+// and answers a repeat's status, without reading anything back. KEYS: the queued index, the
+// queue's state keys (`stateKeysOf`), then each job's key; ARGV: each job's member, then each
+// job's id. Answers two lists, an entry a job in each: its data and its state, both "" when new.
+// The state is what BullMQ's getStateV2 script answers, in its order of checks (LPOS needs
+// Redis 6.0.6; before it, the lists are scanned as BullMQ's older getState scans them).
+// (A replay moves its job's member itself: failed-jobs.ts.)
 const indexNewJobsScript = `
-local count = #KEYS - 1
-local stored = {}
+local function listed(list, id)
+  local ok, position = pcall(redis.call, "LPOS", list, id)
+  if ok then return position ~= false and position ~= nil end
+  for _, item in ipairs(redis.call("LRANGE", list, 0, -1)) do
+    if item == id then return true end
+  end
+  return false
+end
+local function stateOf(id)
+  if redis.call("ZSCORE", KEYS[2], id) then return "completed" end
+  if redis.call("ZSCORE", KEYS[3], id) then return "failed" end
+  if redis.call("ZSCORE", KEYS[4], id) then return "delayed" end
+  if redis.call("ZSCORE", KEYS[9], id) then return "prioritized" end
+  if listed(KEYS[5], id) then return "active" end
+  if listed(KEYS[6], id) or listed(KEYS[7], id) then return "waiting" end
+  if redis.call("ZSCORE", KEYS[8], id) then return "waiting-children" end
+  return "unknown"
+end
+local first = 9
+local count = #KEYS - first
+local stored, states = {}, {}
 for i = 1, count do
-  local data = redis.call("HGET", KEYS[i + 1], "data")
+  local data = redis.call("HGET", KEYS[first + i], "data")
   if data then
     stored[i] = data
+    states[i] = stateOf(ARGV[count + i])
   else
     stored[i] = ""
+    states[i] = ""
     redis.call("ZADD", KEYS[1], 0, ARGV[i])
   end
 end
-return stored
+return {stored, states}
 `;
 // KEYS: indexKeysOf. ARGV: a mode, then triples (member, target position, from position).
 // Modes: "move"; "adopt" (only a member no status index holds yet: listing jobs from before
@@ -178,45 +203,95 @@ function teach(connection: RedisConnection): void {
   taught.add(connection);
 }
 
+/** BullMQ's state keys of a queue, in the order the index script checks them (its KEYS[2..9]). */
+const stateKeyNames = [
+  "completed",
+  "failed",
+  "delayed",
+  "active",
+  "wait",
+  "paused",
+  "waiting-children",
+  "prioritized",
+] as const;
+const stateKeys = new WeakMap<Queue, string[]>();
+function stateKeysOf(queue: Queue): string[] {
+  let keys = stateKeys.get(queue);
+  if (!keys) {
+    keys = stateKeyNames.map((name) => queue.toKey(name));
+    stateKeys.set(queue, keys);
+  }
+  return keys;
+}
+
+/** What already stood under a job's id: its stored data, and its BullMQ state as the MULTI found it. */
+export interface ExistingJob {
+  data: string;
+  state: JobState | "unknown";
+}
+
 /**
  * Adds jobs to one account's queue and the new ones to its index, in one MULTI: a job is
  * never in the queue without its member, and a repeat of an existing job's key adds
  * neither (BullMQ keeps the existing job). Each job comes with its lane priority (lanes.ts).
- * Answers, for each job, the data already stored under its id before this call, or
- * `undefined` when its id was free (a repeat of an id within `jobs` reads as free: the
- * first of them is the one BullMQ keeps).
+ * Answers, for each job, the data and state of the job already stored under its id before
+ * this call, or `undefined` when its id was free (a repeat of an id within `jobs` reads as
+ * free: the first of them is the one BullMQ keeps).
  */
-export async function addJobsIndexed(
+export function addJobsIndexed(
   queues: QueueSet,
   queue: Queue,
+  client: RedisClient,
   jobs: readonly { id: string; data: JobData; priority: number }[],
-): Promise<(string | undefined)[]> {
-  if (jobs.length === 0) return [];
+): Promise<(ExistingJob | undefined)[]> {
+  if (jobs.length === 0) return Promise.resolve([]);
   teach(queues.connection);
-  // BullMQ's client for the queue is the shared connection, so its MULTI knows the script.
-  const multi = (await queue.getBackend().client).multi();
-  multi.runCommand(indexCommand, [
-    jobs.length + 1,
-    statusIndexKeyOf(queues, queue.name, "queued"),
-    ...jobs.map(({ id }) => queue.toKey(id)),
-    ...jobs.map(({ id, data }) => indexMemberOf(data.submittedAt, id)),
-  ]);
+  try {
+    // Built and sent before this returns (nothing here waits), so the caller's next chunk is
+    // prepared while Redis runs this one, and calls made in order send their MULTIs in order.
+    return existingJobsOf(sendIndexed(queues, queue, client, jobs));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function sendIndexed(
+  queues: QueueSet,
+  queue: Queue,
+  client: RedisClient,
+  jobs: readonly { id: string; data: JobData; priority: number }[],
+) {
+  // `client` is BullMQ's for the queue, the shared connection, so its MULTI knows the script.
+  const multi = client.multi();
+  const args: string[] = [statusIndexKeyOf(queues, queue.name, "queued"), ...stateKeysOf(queue)];
+  const members: string[] = [];
+  const ids: string[] = [];
+  for (const { id, data } of jobs) {
+    args.push(queue.toKey(id));
+    members.push(indexMemberOf(data.submittedAt, id));
+    ids.push(id);
+  }
+  multi.runCommand(indexCommand, [args.length, ...args, ...members, ...ids]);
   for (const { id, data, priority } of jobs) {
     const options = jobOptionsFor(queues.config, data, priority);
     // BullMQ queues the add on the MULTI before its first await (its own addJobs relies on
-    // that too), and its answer comes back in exec's replies: not awaited here, so nothing
-    // yields between this call's first line and its exec, and calls made in order send their
-    // MULTIs in order.
+    // that too), and its answer comes back in exec's replies: not awaited here.
     new Job(queue, createDatabaseJob, storedJobData(data), options, id).addJob(multi).catch(() => {});
   }
-  const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
+  return multi.exec() as Promise<[Error | null, unknown][] | null>;
+}
+
+async function existingJobsOf(exec: Promise<[Error | null, unknown][] | null>): Promise<(ExistingJob | undefined)[]> {
+  const replies = (await exec) ?? [];
   for (const [error, reply] of replies) {
     if (error) throw error;
     if (typeof reply === "number" && reply < 0) throw new Error(`BullMQ refused a job (code ${reply})`);
   }
-  const stored = replies[0]?.[1];
-  if (!Array.isArray(stored)) throw new Error("the index script answered no list");
-  return stored.map((data) => (typeof data === "string" && data !== "" ? data : undefined));
+  const [stored, states] = (replies[0]?.[1] ?? []) as unknown[];
+  if (!Array.isArray(stored) || !Array.isArray(states)) throw new Error("the index script answered no lists");
+  return stored.map((data, i) =>
+    typeof data === "string" && data !== "" ? { data, state: states[i] as JobState | "unknown" } : undefined,
+  );
 }
 
 /**
