@@ -75,7 +75,6 @@ export {
   type JobReturnValue,
   outcomeOfResult,
   readJobResult,
-  type StoredJobResult,
   storedJobResult,
 } from "./job-result.ts";
 export { recordJobStart, recordJobStatus } from "./job-status.ts";
