@@ -2,7 +2,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { providerQueues, type QueueSet, readJobData, shownUrl } from "@provisioner/queue";
+import { providerQueues, type QueueSet, readJobData, readJobResult, shownUrl } from "@provisioner/queue";
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { TokenResolver } from "./auth.ts";
@@ -60,7 +60,8 @@ export function mountDashboard(app: Hono<ApiEnv>, queues: QueueSet, tokens: Toke
         : (data: unknown) =>
             hideEncrypted(withShownUrl(readJobData({ queueName: queue.name, data }).data, "callbackUrl")),
     );
-    adapter.setFormatter("returnValue", hideEncrypted);
+    // A job's result is stored deflated (packages/queue job-result.ts): shown as it reads.
+    adapter.setFormatter("returnValue", (value: unknown) => hideEncrypted(readJobResult(value) ?? value));
     adapter.setFormatter("progress", hideEncrypted);
     return adapter;
   });

@@ -1,4 +1,4 @@
-import { getDeadLetter, replayDeadLetter } from "@provisioner/queue";
+import { getDeadLetter, readJobResult, replayDeadLetter } from "@provisioner/queue";
 import { readAllValues } from "@provisioner/testing";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -69,7 +69,7 @@ describe("Prisma provisioning", () => {
       expect(view.attempts).toBe(1);
       expect(slow.sandbox.state.stats().requests.prisma.find).toBeGreaterThanOrEqual(1);
       const job = await slow.queues.queueOf("prisma").getJob(id);
-      expect(job?.returnvalue.secrets).toMatch(/^enc:v1:/);
+      expect(readJobResult(job?.returnvalue)?.secrets).toMatch(/^enc:v1:/);
     } finally {
       await slow.close();
     }

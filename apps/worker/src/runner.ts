@@ -12,7 +12,13 @@ import {
 } from "@provisioner/queue";
 import { DelayedError, type Job, type Processor, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
-import { type JobData, type JobResult, provisioningPollMs, readJobData } from "./jobs/create-database/definition.ts";
+import {
+  type JobData,
+  type JobReturnValue,
+  provisioningPollMs,
+  readJobData,
+  storedJobResult,
+} from "./jobs/create-database/definition.ts";
 import type { RunOutcome } from "./jobs/create-database/handler.ts";
 import { isIdentityBusy } from "./jobs/create-database/identity-lock.ts";
 import type { WorkerMetrics } from "./metrics.ts";
@@ -26,7 +32,7 @@ export interface RunnerDeps {
   logger: Logger;
   metrics: Pick<WorkerMetrics, "jobAttempts" | "rateLimitPauses">;
   /** The job's work (handler.ts): throws a classified ProviderError when it fails. */
-  handle: (job: Job<JobData, JobResult>, signal?: AbortSignal) => Promise<RunOutcome>;
+  handle: (job: Job<JobData, JobReturnValue>, signal?: AbortSignal) => Promise<RunOutcome>;
 }
 
 /**
@@ -42,7 +48,7 @@ export interface RunnerDeps {
  * terms: UnrecoverableError, or `attemptsMade >= opts.attempts`) queues the `dead` callback
  * as it is thrown; BullMQ's failed set is the dead letter (packages/queue failed-jobs.ts).
  */
-export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
+export function createRunner(deps: RunnerDeps): Processor<JobData, JobReturnValue> {
   const { queues, provider, queue, logger } = deps;
 
   return async (job, token, signal) => {
@@ -119,7 +125,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
       }
       throw error;
     }
-    if ("done" in outcome) return outcome.done;
+    if ("done" in outcome) return storedJobResult(outcome.done);
     return waitFor(provisioningPollMs);
   };
 
@@ -127,7 +133,7 @@ export function createRunner(deps: RunnerDeps): Processor<JobData, JobResult> {
    * A final failure, as it is thrown: its entry in the dead letters' kind index, then its
    * job-end notice, whose id (job id and generation) makes a repeat a no-op.
    */
-  async function die(job: Job<JobData, JobResult>, reason: AttemptError): Promise<void> {
+  async function die(job: Job<JobData, JobReturnValue>, reason: AttemptError): Promise<void> {
     await indexDeath(queues, queue, job.id as string, reason.kind);
     await queueCallback(queues, job.id as string, readJobData(job).data, { status: "dead", error: reason });
   }

@@ -26,7 +26,12 @@ import { type Job, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { fullJitterDelay } from "./backoff.ts";
 import { startCallbackWorker } from "./callbacks.ts";
-import type { JobData, JobResult } from "./jobs/create-database/definition.ts";
+import {
+  type JobData,
+  type JobResult,
+  type JobReturnValue,
+  outcomeOfResult,
+} from "./jobs/create-database/definition.ts";
 import { createDatabaseHandler } from "./jobs/create-database/handler.ts";
 import { createIdentityLocks } from "./jobs/create-database/identity-lock.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
@@ -58,7 +63,7 @@ export interface StartWorkersOptions {
 
 export interface RunningWorkers {
   /** One Worker per account queue served, by queue name (`{provider.account}`). */
-  readonly workers: ReadonlyMap<string, Worker<JobData, JobResult>>;
+  readonly workers: ReadonlyMap<string, Worker<JobData, JobReturnValue>>;
   /** This process's metrics (metrics.ts), for `/metrics` on METRICS_PORT. */
   readonly metrics: WorkerMetrics;
   /**
@@ -88,7 +93,7 @@ const limiterFor = (settings: ProviderSettings) =>
  * `deferredFailure` is set only on that failure, and the callback's id is the job's id and
  * generation, so a repeat (another worker, a restart) is a no-op.
  */
-function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSet, logger: Logger): void {
+function notifyStalledDeaths(worker: Worker<JobData, JobReturnValue>, queues: QueueSet, logger: Logger): void {
   worker.on("failed", (job, error) => {
     if (!job?.deferredFailure) return;
     const { data } = readJobData(job);
@@ -123,15 +128,15 @@ function notifyStalledDeaths(worker: Worker<JobData, JobResult>, queues: QueueSe
  * life and counts again when it ends.
  */
 function trackStatuses(
-  worker: Worker<JobData, JobResult>,
+  worker: Worker<JobData, JobReturnValue>,
   queues: QueueSet,
   metrics: WorkerMetrics,
   logger: Logger,
 ): void {
   const record = (
-    job: Job<JobData, JobResult>,
+    job: Job<JobData, JobReturnValue>,
     status: JobStatus,
-    { outcome, finished }: { outcome?: JobResult["outcome"]; finished?: FinishOutcome } = {},
+    { outcome, finished }: { outcome?: JobResult["outcome"] | undefined; finished?: FinishOutcome | undefined } = {},
   ) => {
     if (finished) {
       const { provider, account } = readJobData(job).data;
@@ -141,9 +146,10 @@ function trackStatuses(
       logger.warn({ jobId: job.id, err: { message: error.message } }, "could not record a job's status"),
     );
   };
-  worker.on("completed", (job, result) =>
-    record(job, "succeeded", { outcome: result.outcome, finished: result.outcome }),
-  );
+  worker.on("completed", (job, result) => {
+    const outcome = outcomeOfResult(result);
+    record(job, "succeeded", { outcome, finished: outcome });
+  });
   worker.on("failed", (job) => {
     if (!job) return;
     if (job.finishedOn) record(job, "dead", { finished: "dead" });
@@ -206,7 +212,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const { queues, connection, logger, tuning = {} } = options;
   const { config } = queues;
   const wanted = options.providers ?? providerNames.filter((p) => Object.keys(config.accounts[p]).length > 0);
-  const workers = new Map<string, Worker<JobData, JobResult>>();
+  const workers = new Map<string, Worker<JobData, JobReturnValue>>();
   const clients: ProviderClient[] = [];
   const metrics = createWorkerMetrics();
   const locks = createIdentityLocks({ connection, prefix: config.prefix, leaseMs: tuning.identityLeaseMs });
@@ -220,7 +226,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     clients.push(client);
     // Only this account's client: data that names another account fails as `account-missing`.
     const accountClients = new Map([[account, client]]);
-    const worker = new Worker<JobData, JobResult>(
+    const worker = new Worker<JobData, JobReturnValue>(
       queue.name,
       createRunner({
         queues,

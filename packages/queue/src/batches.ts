@@ -2,8 +2,9 @@ import { type BatchView, type JobStatus, jobStatuses } from "@provisioner/api-co
 import type { Queue } from "bullmq";
 import { addCallback } from "./callbacks.ts";
 import { deathReasons } from "./failed-jobs.ts";
-import { type JobResult, jobResultSchema } from "./job-data.ts";
+import type { JobResult } from "./job-data.ts";
 import { indexKeysOf, placeMemberLua } from "./job-index.ts";
+import { outcomeOfResult } from "./job-result.ts";
 import type { QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
@@ -451,8 +452,7 @@ async function ownOutcome(
     queues.connection.hget(queue.toKey(id), "returnvalue"),
   ]);
   if (repeat === 1 || returned === null) return undefined;
-  const parsed = jobResultSchema.safeParse(JSON.parse(returned));
-  return parsed.success ? parsed.data.outcome : undefined;
+  return outcomeOfResult(JSON.parse(returned));
 }
 
 /** The full recount a reconciliation converges to: every recorded job's true status (tests, operations). */

@@ -71,6 +71,12 @@ export {
 } from "./finished-counts.ts";
 export * from "./job-data.ts";
 export { indexJobs } from "./job-index.ts";
+export {
+  type JobReturnValue,
+  outcomeOfResult,
+  readJobResult,
+  storedJobResult,
+} from "./job-result.ts";
 export { recordJobStart, recordJobStatus } from "./job-status.ts";
 export { advanceLaneClock } from "./lanes.ts";
 export {

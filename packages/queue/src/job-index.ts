@@ -1,5 +1,6 @@
 import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import { Job, type JobState, type Queue, type RedisClient } from "bullmq";
+import { trimSucceededJobLua } from "./finished-job.ts";
 import { type JobData, storedJobData } from "./job-data.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
@@ -61,9 +62,12 @@ export const statusPosition = (status: string | undefined) => jobStatuses.indexO
  * `submittedAt` (job-data.ts writes it first, as "t", so it is read without decoding the data;
  * data of earlier versions is decoded); data that names none (not ours) is judged by its
  * existence alone. A member sits in one index at most, so the search for the one it leaves
- * stops where it is found, starting with the status a job usually comes from.
+ * stops where it is found, starting with the status a job usually comes from. A member placed
+ * in `succeeded` trims its job's hash of what only a waiting or running job reads
+ * (finished-job.ts): every move to `succeeded` (the worker's event, folded into a batch's script
+ * or not, and a reader's repair) passes here, in the same script call.
  */
-export const placeMemberLua = `
+export const placeMemberLua = `${trimSucceededJobLua}
 local searchOrder = ${luaSearchOrder()}
 local function livesAs(base, member)
   local data = redis.call("HGET", KEYS[base] .. string.sub(member, 17), "data")
@@ -88,6 +92,7 @@ local function placeMember(base, member, target, from)
     if redis.call("ZREM", KEYS[base + i], member) == 1 then break end
   end
   redis.call("ZADD", KEYS[base + target], 0, member)
+  if target == ${statusPosition("succeeded")} then trimSucceededJob(KEYS[base] .. string.sub(member, 17)) end
   return 1
 end
 `;

@@ -3,7 +3,8 @@ import { type ProviderName, providerNames } from "@provisioner/provider-client";
 import { type JobsOptions, Queue, type WorkerOptions } from "bullmq";
 import { type CallbackJob, callbackQueueName } from "./callback-job.ts";
 import { type ProvisionerConfig, settingsOf } from "./config.ts";
-import type { JobData, JobResult } from "./job-data.ts";
+import type { JobData } from "./job-data.ts";
+import type { JobReturnValue } from "./job-result.ts";
 import type { RedisConnection } from "./redis.ts";
 import { type Keyring, parseKeyring } from "./secrets.ts";
 
@@ -16,7 +17,7 @@ export const backoffType = "full-jitter";
 export interface AccountQueue {
   provider: ProviderName;
   account: string;
-  queue: Queue<JobData, JobResult>;
+  queue: Queue<JobData, JobReturnValue>;
 }
 
 /**
@@ -32,7 +33,7 @@ export interface QueueSet {
   /** The accounts' queues of `provider`, or of every provider. */
   accountsOf(provider?: ProviderName): readonly AccountQueue[];
   /** The queue of a configured account; throws for one that is not configured. */
-  queueOf(provider: ProviderName, account?: string): Queue<JobData, JobResult>;
+  queueOf(provider: ProviderName, account?: string): Queue<JobData, JobReturnValue>;
   /** The queue a job id names, when its account is configured. */
   queueOfJobId(id: string): AccountQueue | undefined;
   /** Notices of jobs' ends, for their `callbackUrl`. */
@@ -62,7 +63,7 @@ export function openQueues(
     Object.keys(config.accounts[provider]).map((account) => ({
       provider,
       account,
-      queue: new Queue<JobData, JobResult>(queueNameOf(provider, account), options),
+      queue: new Queue<JobData, JobReturnValue>(queueNameOf(provider, account), options),
     })),
   );
   const byName = new Map(accounts.map((entry) => [entry.queue.name, entry]));
@@ -92,7 +93,7 @@ export function openQueues(
 }
 
 /** Every queue that holds create-database jobs: what the dashboard shows and lists walk. */
-export function providerQueues(queues: QueueSet): Queue<JobData, JobResult>[] {
+export function providerQueues(queues: QueueSet): Queue<JobData, JobReturnValue>[] {
   return queues.accounts.map(({ queue }) => queue);
 }
 

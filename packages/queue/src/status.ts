@@ -1,15 +1,7 @@
 import type { JobSecrets, JobStatus, JobView } from "@provisioner/api-contract";
 import { type ProviderName, secretInputFields } from "@provisioner/provider-client";
 import type { Job, JobState, Queue } from "bullmq";
-import {
-  type AttemptError,
-  attemptErrorSchema,
-  type JobData,
-  type JobResult,
-  jobProgressSchema,
-  jobResultSchema,
-  readJobData,
-} from "./job-data.ts";
+import { type AttemptError, attemptErrorSchema, type JobData, jobProgressSchema, readJobData } from "./job-data.ts";
 import {
   adoptedKeyOf,
   adoptMembers,
@@ -19,6 +11,7 @@ import {
   placeMembers,
   readIndex,
 } from "./job-index.ts";
+import { type JobReturnValue, readJobResult } from "./job-result.ts";
 import type { QueueSet } from "./queues.ts";
 import { decryptFields, decryptValue, redactFields } from "./secrets.ts";
 
@@ -73,7 +66,7 @@ export async function attemptErrorsOf(queue: Queue, id: string): Promise<Attempt
 async function toView(
   queues: QueueSet,
   queue: Queue,
-  read: Job<JobData, JobResult>,
+  read: Job<JobData, JobReturnValue>,
   knownState?: JobState | "unknown",
 ): Promise<JobView> {
   let job = read;
@@ -109,8 +102,8 @@ async function toView(
 }
 
 function resultView(returnvalue: unknown): JobView["result"] {
-  const parsed = jobResultSchema.safeParse(returnvalue);
-  return parsed.success ? { outcome: parsed.data.outcome, resource: parsed.data.resource } : null;
+  const result = readJobResult(returnvalue);
+  return result ? { outcome: result.outcome, resource: result.resource } : null;
 }
 
 /** When a delayed job runs next. BullMQ scores the delayed set by `timestamp * 4096 + counter`. */
@@ -226,7 +219,7 @@ export async function adoptUnlistedJobs(
 }
 
 type Candidate =
-  | { job: Job<JobData, JobResult>; state: JobState | "unknown"; queue: Queue }
+  | { job: Job<JobData, JobReturnValue>; state: JobState | "unknown"; queue: Queue }
   /** The member names no life of a job that still exists: `false` for a member that is not ours. */
   | { stale: Queue | false };
 
@@ -234,7 +227,7 @@ async function readCandidate(queues: QueueSet, member: string): Promise<Candidat
   const parsed = parseIndexMember(member);
   const queue = parsed && queues.queueOfJobId(parsed.id)?.queue;
   if (!parsed || !queue) return { stale: false };
-  const job = (await queue.getJob(parsed.id)) as Job<JobData, JobResult> | undefined;
+  const job = (await queue.getJob(parsed.id)) as Job<JobData, JobReturnValue> | undefined;
   if (!job) return { stale: queue };
   const { data, valid } = readJobData(job);
   // A member of an earlier life of a replayed job (should a replay have stopped half-way).
@@ -264,7 +257,7 @@ export class InvalidCursorError extends Error {
 export async function getJobSecrets(queues: QueueSet, id: string): Promise<JobSecrets | undefined> {
   const owner = queues.queueOfJobId(id);
   if (!owner) return undefined;
-  const job = (await owner.queue.getJob(id)) as Job<JobData, JobResult> | undefined;
+  const job = (await owner.queue.getJob(id)) as Job<JobData, JobReturnValue> | undefined;
   if (!job) return undefined;
   const fields = secretInputFields[owner.provider];
   const decrypted = decryptFields(queues.keyring, readJobData(job).data.input, fields);
@@ -273,7 +266,7 @@ export async function getJobSecrets(queues: QueueSet, id: string): Promise<JobSe
     const value = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], decrypted);
     if (value !== undefined) input[path.join(".")] = value;
   }
-  const sealed = job.returnvalue?.secrets;
+  const sealed = readJobResult(job.returnvalue)?.secrets;
   const result = sealed ? (decryptValue(queues.keyring, sealed) as Record<string, string>) : {};
   return { input, result };
 }

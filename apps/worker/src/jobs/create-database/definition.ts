@@ -6,10 +6,13 @@ export {
   type JobData,
   type JobProgress,
   type JobResult,
+  type JobReturnValue,
   jobDataSchema,
   jobOptionsFor,
   jobProgressSchema,
+  outcomeOfResult,
   readJobData,
+  storedJobResult,
 } from "@provisioner/queue";
 
 /** How often a database that the provider is still provisioning is asked about again. */

@@ -19,7 +19,14 @@ import {
 } from "@provisioner/queue";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
-import { type JobData, type JobProgress, type JobResult, jobProgressSchema, readJobData } from "./definition.ts";
+import {
+  type JobData,
+  type JobProgress,
+  type JobResult,
+  type JobReturnValue,
+  jobProgressSchema,
+  readJobData,
+} from "./definition.ts";
 import type { IdentityLocks } from "./identity-lock.ts";
 
 export interface HandlerDeps<P extends ProviderName> {
@@ -46,7 +53,7 @@ export function createDatabaseHandler<P extends ProviderName>(deps: HandlerDeps<
   const { queues, provider, settings } = deps;
   const fault = (reason: Parameters<typeof classifyJobFault>[1]) => classifyJobFault(provider, reason);
 
-  return async (job: Job<JobData, JobResult>, signal?: AbortSignal): Promise<RunOutcome> => {
+  return async (job: Job<JobData, JobReturnValue>, signal?: AbortSignal): Promise<RunOutcome> => {
     const id = job.id as string;
     const read = readJobData(job);
     if (!read.valid) throw fault({ fault: "invalid-data", problem: read.problem });
