@@ -44,10 +44,13 @@ describe("RememberingTrieRouter", () => {
     expect(paramsOf(second).find((params) => "id" in params)).toEqual({ id: "second" });
   });
 
-  it("stops remembering when full, and still answers", () => {
+  it("starts over when full, so a flood of unknown paths leaves its routes remembered again", () => {
     const router = build(new RememberingTrieRouter<string>());
     for (let i = 0; i < 1_000; i++) router.match("GET", `/unknown-${i}`);
-    expect(handlersOf(router.match("POST", "/v1/jobs"))).toEqual(["observe", "authenticate", "submit"]);
+    const first = router.match("POST", "/v1/jobs");
+    expect(handlersOf(first)).toEqual(["observe", "authenticate", "submit"]);
+    // The trie builds a new result every time: the same object means a remembered one.
+    expect(router.match("POST", "/v1/jobs")).toBe(first);
     expect(handlersOf(router.match("GET", "/unknown-999"))).toEqual(["observe"]);
   });
 });

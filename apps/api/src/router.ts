@@ -29,7 +29,12 @@ export class RememberingTrieRouter<T> implements Router<T> {
     const remembered = this.#remembered.get(key);
     if (remembered) return remembered;
     const result = this.#trie.match(method, path);
-    if (this.#remembered.size < rememberedMatches && withoutParams(result)) this.#remembered.set(key, result);
+    if (withoutParams(result)) {
+      // Bounded, and never frozen full: a burst of unknown paths (matched before authentication)
+      // must not leave the API's own routes unremembered for the rest of its life.
+      if (this.#remembered.size >= rememberedMatches) this.#remembered.clear();
+      this.#remembered.set(key, result);
+    }
     return result;
   }
 }

@@ -7,7 +7,9 @@
  * jobs only, failed-jobs.ts), and its retention is the Worker's (queues.ts
  * `finishedJobRetention`), so none of it is missed. Kept: data (the view, idempotency, the
  * listing's life check), returnvalue, atm, timestamp, processedOn, finishedOn and name
- * (the dashboard's run times and title).
+ * (the dashboard's run times and title). BullMQ's retry of a completed job (`job.retry("completed")`,
+ * its `reprocessJob`) would read the priority and backoff gone from here: nothing calls it (the
+ * dashboard is read-only), and it must stay so, or run a trimmed job as a new submission.
  *
  * On Redis's default settings a job's hash is a hash table (its data and result are longer than
  * the 64 bytes of the compact encoding), where every field costs its own entry: these are

@@ -63,6 +63,18 @@ describe("status index moves", () => {
     }
   });
 
+  it("a repair takes the member out of the index the reader found it in, even beside an earlier version's duplicate", async () => {
+    await storeJob(id, submittedAt);
+    // An earlier version left the member in two indexes; a reader found it in `queued`.
+    await connection.zadd(statusIndexKeyOf(queues, queueName, "queued"), 0, member);
+    await connection.zadd(statusIndexKeyOf(queues, queueName, "running"), 0, member);
+    expect(await placeMembers(queues, queueName, [{ member, status: "succeeded", from: "queued" }])).toBe(1);
+    expect(await whereIs()).toEqual(["running", "succeeded"]);
+    // The duplicate goes at the next move that finds it.
+    await placeMembers(queues, queueName, [{ member, status: "succeeded", from: "running" }]);
+    expect(await whereIs()).toEqual(["succeeded"]);
+  });
+
   it("places no member whose job is gone or lives another life, so a late event of a removed job or an earlier life adds nothing", async () => {
     expect(await placeMembers(queues, queueName, [{ member, status: "succeeded" }])).toBe(0);
     // Replayed since: its data is a later submission's.

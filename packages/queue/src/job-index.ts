@@ -62,7 +62,8 @@ export const statusPosition = (status: string | undefined) => jobStatuses.indexO
  * `submittedAt` (job-data.ts writes it first, as "t", so it is read without decoding the data;
  * data of earlier versions is decoded); data that names none (not ours) is judged by its
  * existence alone. A member sits in one index at most, so the search for the one it leaves
- * stops where it is found, starting with the status a job usually comes from. A member placed
+ * stops where it is found, starting with the status a job usually comes from (a repair knows:
+ * its `from`). A member placed
  * in `succeeded` trims its job's hash of what only a waiting or running job reads
  * (finished-job.ts): every move to `succeeded` (the worker's event, folded into a batch's script
  * or not, and a reader's repair) passes here, in the same script call.
@@ -88,8 +89,12 @@ local function placeMember(base, member, target, from)
   end
   if from > 0 and not redis.call("ZSCORE", KEYS[base + from], member) then return 0 end
   if not livesAs(base, member) then return 0 end
-  for _, i in ipairs(searchOrder[target]) do
-    if redis.call("ZREM", KEYS[base + i], member) == 1 then break end
+  if from > 0 then
+    redis.call("ZREM", KEYS[base + from], member)
+  else
+    for _, i in ipairs(searchOrder[target]) do
+      if redis.call("ZREM", KEYS[base + i], member) == 1 then break end
+    end
   end
   redis.call("ZADD", KEYS[base + target], 0, member)
   if target == ${statusPosition("succeeded")} then trimSucceededJob(KEYS[base] .. string.sub(member, 17)) end

@@ -51,7 +51,8 @@ export function readJobResult(stored: unknown): JobResult | undefined {
     return parsed.success ? parsed.data : undefined;
   }
   const [, outcome, tag, packed] = storedPattern.exec(stored) ?? [];
-  if (outcome === undefined || tag === undefined || packed === undefined || !dictionaries[tag]) return undefined;
+  if (outcome === undefined || tag === undefined || packed === undefined || !Object.hasOwn(dictionaries, tag))
+    return undefined;
   try {
     const rest = JSON.parse(inflateRawSync(Buffer.from(packed, "base64url"), zlibOptions(tag)).toString("utf8"));
     const parsed = jobResultSchema.safeParse({ ...rest, outcome });

@@ -142,6 +142,9 @@ function sharedRenewals(connection: WithLockScripts, leaseMs: number) {
     },
     delete(token: string) {
       held.delete(token);
+      if (held.size > 0) return;
+      clearInterval(timer);
+      timer = undefined;
     },
   };
 }
