@@ -12,7 +12,8 @@ const rememberedMatches = 256;
  * `/v1/dead-letters/:id/replay`, and bull-board's), so every request went through the trie's
  * search: ~6 KB allocated a `POST /v1/jobs` (its handler list built and sorted per request)
  * for the same answer each time. A match with parameters is not remembered (one per id), and
- * once full the memory takes nothing more, so a flood of unknown paths cannot grow it.
+ * a full memory starts over, so a flood of unknown paths can neither grow it nor crowd the
+ * API's own routes out of it for good.
  */
 export class RememberingTrieRouter<T> implements Router<T> {
   name = "RememberingTrieRouter";

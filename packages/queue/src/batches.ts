@@ -277,13 +277,8 @@ export async function recordBatch(
   for (const { id, status, repeat } of jobs) {
     const name = queues.queueOfJobId(id)?.queue.name;
     if (!name) continue;
-    const changes = byQueue.get(name);
-    if (changes) changes.push({ id, status, expected: "-" });
-    else byQueue.set(name, [{ id, status, expected: "-" }]);
-    if (!repeat) continue;
-    const repeats = repeatsByQueue.get(name);
-    if (repeats) repeats.push(otherBatchesKey(queues, name, id));
-    else repeatsByQueue.set(name, [otherBatchesKey(queues, name, id)]);
+    listIn(byQueue, name).push({ id, status, expected: "-" });
+    if (repeat) listIn(repeatsByQueue, name).push(otherBatchesKey(queues, name, id));
   }
   const key = spanKey(queues, batchId);
   await queues.connection
@@ -306,6 +301,16 @@ export async function recordBatch(
   // while part of it is still unrecorded; the batch may have finished meanwhile, so look.
   await queues.connection.set(callbackKey(queues, batchId), callbackUrl, "PX", queues.config.retention.deadLetterMs);
   await notifyIfFinished(queues, batchId);
+}
+
+/** The list under `key`, made empty on its first use. */
+function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
+  let list = lists.get(key);
+  if (!list) {
+    list = [];
+    lists.set(key, list);
+  }
+  return list;
 }
 
 /**

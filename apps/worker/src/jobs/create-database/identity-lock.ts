@@ -120,11 +120,6 @@ function sharedRenewals(connection: WithLockScripts, leaseMs: number) {
   const held = new Map<string, { key: string; lost: AbortController }>();
   let timer: NodeJS.Timeout | undefined;
   const renewAll = () => {
-    if (held.size === 0) {
-      clearInterval(timer);
-      timer = undefined;
-      return;
-    }
     for (const [token, { key, lost }] of held) {
       connection[renewCommand](key, token, leaseMs).then(
         (renewed) => {
