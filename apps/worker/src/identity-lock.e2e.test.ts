@@ -41,6 +41,24 @@ describe("one identity, many keys", () => {
   });
 });
 
+describe("a provider that refuses a second create", () => {
+  it("keeps two BRIDGEPORT jobs for one database under different keys to one create, taking no lock", async () => {
+    // Slow creates, so both jobs are at the provider at once (the harness's worker runs two at a time).
+    harness.setFaults([{ provider: "bridgeport", operation: "*", fault: "latency", latencyMs: 300 }]);
+    const input = inputFor.bridgeport();
+    const ids = await Promise.all(
+      ["race-c", "race-d"].map((idempotencyKey) => harness.submit({ provider: "bridgeport", input, idempotencyKey })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const locks = await harness.connection.keys(`${harness.queues.config.prefix}:identity-lock:*`);
+    const views = await Promise.all(ids.map((id) => harness.waitFor(id)));
+    expect(views.map((view) => view.status)).toEqual(["succeeded", "succeeded"]);
+    expect(views.map((view) => view.result?.outcome).sort()).toEqual(["created", "deduplicated"]);
+    expect(harness.creations("bridgeport")[`env_test/${input.name as string}`]).toBe(1);
+    expect(locks).toEqual([]);
+  });
+});
+
 const artieIdentity = (input: Record<string, unknown>): Identity => ({
   provider: "artie",
   account: "default",

@@ -129,20 +129,28 @@ interface CreateDatabaseOutcome {
 }
 
 /**
- * Makes sure the database exists, creating it at most once per identity: the identity's
- * lock keeps jobs under other keys out while this one looks and creates (IdentityBusyError
- * when one is in); after any run that may have reached the provider, and always for a
- * provider that does not refuse duplicates, the name is looked up first; a conflict
- * adopts the database that holds the name. An adopted database whose credentials were
- * never seen gets freshly minted ones. Throws the provider's classified error.
+ * Makes sure the database exists, creating it at most once per identity. After any run that
+ * may have reached the provider, and always for a provider that does not refuse duplicates,
+ * the name is looked up first; a conflict adopts the database that holds the name. An
+ * adopted database whose credentials were never seen gets freshly minted ones. Throws the
+ * provider's classified error.
+ *
+ * Where the provider refuses a second create of a name (every provider but Artie), that
+ * refusal is what keeps an identity to one database: two jobs under different keys both
+ * create, one is refused and adopts, with or without a lock. Only where it does not (Artie)
+ * does the identity's lock keep jobs under other keys out while this one looks and creates
+ * (IdentityBusyError when one is in); elsewhere it would cost every job a Redis round trip
+ * before its provider call, and guard nothing the provider does not.
  */
 function createDatabase<P extends ProviderName>(context: CreateDatabaseContext<P>): Promise<CreateDatabaseOutcome> {
   const { client, account, input } = context;
-  const identity = { provider: client.provider, account, key: identityKeyOf(client.provider, input) };
-  return context.locks.hold(identity, context.signal, async (signal) => {
+  const ensure = async (signal: AbortSignal | undefined) => {
     const made = await lookOrCreate({ ...context, signal });
     return withCredentials({ ...context, signal }, made);
-  });
+  };
+  if (client.refusesDuplicates) return ensure(context.signal);
+  const identity = { provider: client.provider, account, key: identityKeyOf(client.provider, input) };
+  return context.locks.hold(identity, context.signal, ensure);
 }
 
 async function lookOrCreate<P extends ProviderName>(context: CreateDatabaseContext<P>): Promise<CreateDatabaseOutcome> {
