@@ -81,54 +81,71 @@ local function split(value)
   return status, outcome
 end
 local positions = {${jobStatuses.map((status, i) => `${status} = ${i + 1}`).join(", ")}}
+local terminal = {succeeded = true, dead = true, expired = true}
 local now, ttl = ARGV[2], ARGV[3]
--- One job's status in one batch's keys {jobs, counts, dead, pending}: 1 if it changed.
-local function record(keys, id, expected, value, member)
+-- What a batch's writes in one call did to its keys: whether a status changed, whether a job
+-- (re)entered the batch's live part (first recorded, or back from a terminal status), and
+-- whether the keys' lease is due.
+local function newEffect() return {changed = 0, reopened = false, refresh = false} end
+-- One job's status in one batch's keys {jobs, counts, dead, pending}, noted in \`effect\`.
+-- A job not terminal is in \`pending\` (the two are written together), so only a job entering
+-- or leaving the live part touches it.
+local function record(keys, effect, id, expected, value, member)
   local status, outcome = split(value)
   local recorded = redis.call("HGET", keys[1], id)
   local old, oldOutcome = nil, ""
   if recorded then old, oldOutcome = split(recorded) end
   local allowed = expected == "*" or (expected == "-" and not old) or (old and old == expected)
   if allowed and member ~= "" and positions[status] then placeMember(6, member, positions[status], 0) end
-  if not allowed or old == status then return 0 end
+  if not allowed or old == status then return end
   if old then redis.call("HINCRBY", keys[2], old, -1) end
   if oldOutcome ~= "" then redis.call("HINCRBY", keys[2], "outcome:" .. oldOutcome, -1) end
   redis.call("HINCRBY", keys[2], status, 1)
   if outcome ~= "" then redis.call("HINCRBY", keys[2], "outcome:" .. outcome, 1) end
   redis.call("HSET", keys[1], id, value)
   if status == "dead" then redis.call("ZADD", keys[3], now, id) elseif old == "dead" then redis.call("ZREM", keys[3], id) end
-  if status == "succeeded" or status == "dead" or status == "expired" then
-    redis.call("SREM", keys[4], id)
-  else
+  local wasLive = old ~= nil and not terminal[old]
+  if terminal[status] then
+    if wasLive then redis.call("SREM", keys[4], id) end
+  elseif not wasLive then
     redis.call("SADD", keys[4], id)
   end
-  return 1
+  effect.changed = effect.changed + 1
+  if not wasLive then effect.reopened = true end
+  -- A start renews no lease: the job's submission did, and its end will.
+  if status ~= "running" or not wasLive then effect.refresh = true end
 end
--- Keeps a batch open in this queue while it has pending jobs (or just changed); answers the pending count.
-local function keepOpen(keys, batchId, changed)
+-- Answers the batch's pending count in this queue. A batch is open while it has pending jobs, so
+-- it is marked open when a job enters its live part, or reaches an end without passing through
+-- it (a repeat found finished): its settling is never lost. A job that leaves the live part
+-- leaves the batch open as it found it, for its writer (or the reconciliation) to settle. The
+-- keys' lease is renewed with each change but a start.
+local function keepOpen(keys, batchId, effect)
   local pending = redis.call("SCARD", keys[4])
-  if pending > 0 or changed > 0 then redis.call("SADD", KEYS[5], batchId) end
-  for i = 1, 4 do redis.call("PEXPIRE", keys[i], ttl) end
+  if effect.reopened then redis.call("SADD", KEYS[5], batchId) end
+  if effect.refresh then for i = 1, 4 do redis.call("PEXPIRE", keys[i], ttl) end end
   return pending
 end
 local own = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
-local changed = 0
+local effect = newEffect()
 local settledOthers = {}
 for i = 7, #ARGV, 4 do
   local id = ARGV[i]
-  changed = changed + record(own, id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+  record(own, effect, id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
   if ARGV[4] ~= "" then
     local status = split(ARGV[i + 2])
     for _, other in ipairs(redis.call("SMEMBERS", ARGV[4] .. id)) do
       if other ~= ARGV[1] then
         local keys = {}
         for k, part in ipairs({"jobs:", "counts:", "dead:", "pending:"}) do keys[k] = ARGV[5] .. part .. ARGV[6] .. ":" .. other end
-        if keepOpen(keys, other, record(keys, id, "*", status, "")) == 0 then settledOthers[#settledOthers + 1] = other end
+        local theirs = newEffect()
+        record(keys, theirs, id, "*", status, "")
+        if keepOpen(keys, other, theirs) == 0 then settledOthers[#settledOthers + 1] = other end
       end
     end
   end
 end
-local result = {changed, keepOpen(own, ARGV[1], changed)}
+local result = {effect.changed, keepOpen(own, ARGV[1], effect)}
 for _, other in ipairs(settledOthers) do result[#result + 1] = other end
 return result
 `;
