@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setBatchStatuses, setJobBatchStatus } from "./batches.ts";
+import { recordBatch, setBatchStatuses, setJobBatchStatus } from "./batches.ts";
+import { submitJobs } from "./enqueue.ts";
+import { readJobData } from "./job-data.ts";
+import { indexMemberOf, statusIndexKeyOf } from "./job-index.ts";
+import { recordJobStart } from "./job-status.ts";
+import { laneClockKeyOf } from "./lanes.ts";
 import type { QueueSet } from "./queues.ts";
 import { openTestQueues, type TestQueues } from "./test-support.ts";
 
@@ -61,5 +66,32 @@ describe("a batch's keys", () => {
     expect(await connection.smembers(keyOf("pending", batchId))).toEqual(["b"]);
     expect(await connection.zcard(keyOf("dead", batchId))).toBe(0);
     for (const lease of await leases(batchId)) expect(lease).toBeGreaterThan(0);
+  });
+});
+
+describe("a batch's job starting", () => {
+  it("moves its lane's clock, lists it as running and counts it running, in one call", async () => {
+    const batchId = randomUUID();
+    const [outcome] = await submitJobs(queues, [
+      {
+        provider: "postgres",
+        account: "default",
+        input: { name: `start_${batchId.slice(0, 8)}` },
+        batchId,
+        lane: "bulk",
+      },
+    ]);
+    if (!outcome?.accepted) throw new Error("not accepted");
+    await recordBatch(queues, batchId, [{ id: outcome.id, status: "queued" }]);
+    const queue = queues.queueOf("postgres");
+    const job = await queue.getJob(outcome.id);
+    if (!job) throw new Error("no job");
+    const member = indexMemberOf(readJobData(job).data.submittedAt, outcome.id);
+
+    await recordJobStart(queues, queue, job);
+    expect(Number(await connection.get(laneClockKeyOf(queues, queue)))).toBe(job.priority);
+    expect(await connection.zscore(statusIndexKeyOf(queues, queueName, "running"), member)).not.toBeNull();
+    expect(await connection.zscore(statusIndexKeyOf(queues, queueName, "queued"), member)).toBeNull();
+    expect(await connection.hgetall(keyOf("counts", batchId))).toEqual({ queued: "0", running: "1" });
   });
 });

@@ -75,7 +75,11 @@ const keysOf = (queues: QueueSet, queueName: string, batchId: string) => {
 // the same status (without the outcome: it did not queue the job), in this same call; their
 // keys share the queue's hash tag, so they share its slot. Answers the changes made in this
 // batch, its pending count, then each other batch whose part in this queue has nothing pending.
-const setStatusScript = `${placeMemberLua}
+//
+// `batchStatusLua` defines `recordStatuses(lastArg)`, which does all this for the quadruples up
+// to ARGV[lastArg] and answers the reply; it needs `placeMemberLua`. A script may carry more
+// keys and arguments after the ones named here (the job start's does: job-status.ts).
+export const batchStatusLua = `
 local function split(value)
   local status, outcome = string.match(value, "^([^/]+)/?(.*)$")
   return status, outcome
@@ -87,8 +91,8 @@ local now, ttl = ARGV[2], ARGV[3]
 -- (re)entered the batch's live part (first recorded, or back from a terminal status), and
 -- whether the keys' lease is due.
 local function newEffect() return {changed = 0, reopened = false, refresh = false} end
--- One job's status in one batch's keys {jobs, counts, dead, pending}, noted in \`effect\`.
--- A job not terminal is in \`pending\` (the two are written together), so only a job entering
+-- One job's status in one batch's keys {jobs, counts, dead, pending}, noted in "effect".
+-- A job not terminal is in "pending" (the two are written together), so only a job entering
 -- or leaving the live part touches it.
 local function record(keys, effect, id, expected, value, member)
   local status, outcome = split(value)
@@ -126,28 +130,35 @@ local function keepOpen(keys, batchId, effect)
   if effect.refresh then for i = 1, 4 do redis.call("PEXPIRE", keys[i], ttl) end end
   return pending
 end
-local own = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
-local effect = newEffect()
-local settledOthers = {}
-for i = 7, #ARGV, 4 do
-  local id = ARGV[i]
-  record(own, effect, id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-  if ARGV[4] ~= "" then
-    local status = split(ARGV[i + 2])
-    for _, other in ipairs(redis.call("SMEMBERS", ARGV[4] .. id)) do
-      if other ~= ARGV[1] then
-        local keys = {}
-        for k, part in ipairs({"jobs:", "counts:", "dead:", "pending:"}) do keys[k] = ARGV[5] .. part .. ARGV[6] .. ":" .. other end
-        local theirs = newEffect()
-        record(keys, theirs, id, "*", status, "")
-        if keepOpen(keys, other, theirs) == 0 then settledOthers[#settledOthers + 1] = other end
+local function recordStatuses(lastArg)
+  local own = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+  local effect = newEffect()
+  local settledOthers = {}
+  for i = 7, lastArg, 4 do
+    local id = ARGV[i]
+    record(own, effect, id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    if ARGV[4] ~= "" then
+      local status = split(ARGV[i + 2])
+      for _, other in ipairs(redis.call("SMEMBERS", ARGV[4] .. id)) do
+        if other ~= ARGV[1] then
+          local keys = {}
+          for k, part in ipairs({"jobs:", "counts:", "dead:", "pending:"}) do keys[k] = ARGV[5] .. part .. ARGV[6] .. ":" .. other end
+          local theirs = newEffect()
+          record(keys, theirs, id, "*", status, "")
+          if keepOpen(keys, other, theirs) == 0 then settledOthers[#settledOthers + 1] = other end
+        end
       end
     end
   end
+  local result = {effect.changed, keepOpen(own, ARGV[1], effect)}
+  for _, other in ipairs(settledOthers) do result[#result + 1] = other end
+  return result
 end
-local result = {effect.changed, keepOpen(own, ARGV[1], effect)}
-for _, other in ipairs(settledOthers) do result[#result + 1] = other end
-return result
+`;
+/** How many keys the status script takes: the batch's five, then the queue's job indexes (`indexKeysOf`). */
+export const batchStatusKeyCount = 6 + jobStatuses.length;
+const setStatusScript = `${placeMemberLua}${batchStatusLua}
+return recordStatuses(#ARGV)
 `;
 // KEYS: pending, open. ARGV: batch id. Closes the batch in this queue only if nothing is
 // pending, so a job replayed meanwhile keeps it open.
@@ -166,7 +177,7 @@ type WithSetStatus = RedisConnection & {
 const taught = new WeakSet<RedisConnection>();
 function commandOf(connection: RedisConnection): WithSetStatus {
   if (!taught.has(connection)) {
-    connection.defineCommand(setStatusCommand, { numberOfKeys: 6 + jobStatuses.length, lua: setStatusScript });
+    connection.defineCommand(setStatusCommand, { numberOfKeys: batchStatusKeyCount, lua: setStatusScript });
     connection.defineCommand(closeCommand, { numberOfKeys: 2, lua: closeScript });
     taught.add(connection);
   }
@@ -249,8 +260,11 @@ export async function settleAfter(queues: QueueSet, queueName: string, batchId: 
   );
 }
 
-/** The status script's keys and arguments (see `setStatusScript`). */
-function setStatusArgs(
+/**
+ * The status script's keys and arguments (see `setStatusScript`): `batchStatusKeyCount` keys
+ * (the batch's, then the queue's job indexes), then the arguments.
+ */
+export function setStatusArgs(
   queues: QueueSet,
   queueName: string,
   batchId: string,

@@ -1,20 +1,45 @@
 import type { JobStatus } from "@provisioner/api-contract";
 import type { Queue } from "bullmq";
-import { jobBatchStatusCall, settleAfter } from "./batches.ts";
+import { batchStatusKeyCount, batchStatusLua, jobBatchStatusCall, setStatusArgs, settleAfter } from "./batches.ts";
 import { type FinishOutcome, finishedCountCall } from "./finished-counts.ts";
 import { type JobResult, readJobData } from "./job-data.ts";
-import { indexMemberOf, placeMembersCall } from "./job-index.ts";
-import { laneClockCall } from "./lanes.ts";
+import { indexMemberOf, placeMemberLua, placeMembersCall } from "./job-index.ts";
+import { advanceLaneLua, laneClockCall, laneClockParts, laneKeyCount } from "./lanes.ts";
 import type { QueueSet } from "./queues.ts";
-import { type RedisCall, sendTogether } from "./redis.ts";
+import { type RedisCall, type RedisConnection, sendTogether } from "./redis.ts";
 
 /** A job as BullMQ's worker and its events hand it over (its data is validated here). */
 type EventJob = { id?: string | undefined; queueName: string; data: unknown };
 
+// A batch's job starting, in one script call (a call's own cost in Redis is about that of its
+// writes): its status in its batches (batches.ts), then its lane's clock (lanes.ts), which lists
+// it as running. KEYS: the batch status script's, then the lane's. ARGV: the status script's
+// six and one job's four, then the lane's three.
+const batchStartArgCount = 10;
+const startInBatchScript = `${placeMemberLua}${batchStatusLua}${advanceLaneLua}
+local reply = recordStatuses(${batchStartArgCount})
+advanceLane(
+  {${Array.from({ length: laneKeyCount }, (_, i) => `KEYS[${batchStatusKeyCount + i + 1}]`).join(", ")}},
+  6, ARGV[${batchStartArgCount + 1}], ARGV[${batchStartArgCount + 2}], ARGV[${batchStartArgCount + 3}])
+return reply
+`;
+const startInBatchCommand = "provisionerStartInBatch";
+const taught = new WeakSet<RedisConnection>();
+function commandOf(connection: RedisConnection) {
+  if (!taught.has(connection)) {
+    connection.defineCommand(startInBatchCommand, {
+      numberOfKeys: batchStatusKeyCount + laneKeyCount,
+      lua: startInBatchScript,
+    });
+    taught.add(connection);
+  }
+  return connection as RedisConnection & { [startInBatchCommand](...args: (string | number)[]): Promise<unknown> };
+}
+
 /**
- * Records a job's start, as the worker's processor begins it, in one write: its account's lane
- * clock moves (lanes.ts), the job is listed as `running` (in the same script) and a batch's job
- * is counted running in its batches (batches.ts).
+ * Records a job's start, as the worker's processor begins it, in one script call: its account's
+ * lane clock moves (lanes.ts), the job is listed as `running`, and a batch's job is counted
+ * running in its batches (batches.ts).
  */
 export async function recordJobStart(
   queues: QueueSet,
@@ -23,13 +48,19 @@ export async function recordJobStart(
 ): Promise<void> {
   const { data } = readJobData(job);
   const id = job.id as string;
-  const clock = laneClockCall(queues, queue, job.priority, { started: { id, submittedAt: data.submittedAt } });
+  const started = { id, submittedAt: data.submittedAt };
   if (data.batchId === undefined) {
-    await sendTogether(queues.connection, [clock]);
+    await sendTogether(queues.connection, [laneClockCall(queues, queue, job.priority, { started })]);
     return;
   }
-  const batch = jobBatchStatusCall(queues, job.queueName, data.batchId, id, "running");
-  const [, reply] = await sendTogether(queues.connection, [clock, batch]);
+  const status = setStatusArgs(queues, job.queueName, data.batchId, [{ id, status: "running" }], true);
+  const lane = laneClockParts(queues, queue, job.priority, { started });
+  const reply = await commandOf(queues.connection)[startInBatchCommand](
+    ...status.slice(0, batchStatusKeyCount),
+    ...lane.keys,
+    ...status.slice(batchStatusKeyCount),
+    ...lane.args,
+  );
   await settleAfter(queues, job.queueName, data.batchId, reply);
 }
 

@@ -58,33 +58,46 @@ export function priorityOf(lane: Lane, clock: number, bulkIndex: number): number
   return Math.min(Math.max(priority, 1), priorityLimit);
 }
 
-// KEYS: clock, prioritized set, delayed set, active list, then the queue's job indexes
-// (job-index.ts indexKeysOf). ARGV: the started job's priority, the rebase threshold, the
-// queue's key prefix (job hashes are `<prefix><id>`), the started job's index member ("" for
-// none), which moves to the `running` index here: the job's start costs no command of its own.
-// BullMQ scores a prioritized job `priority * 2^32 + counter`; a rebase keeps the counter.
-const advanceScript = `${placeMemberLua}
-if ARGV[4] ~= "" then placeMember(5, ARGV[4], ${statusPosition("running")}, 0) end
-local nextClock = math.max(tonumber(redis.call("GET", KEYS[1]) or "1") + 1, tonumber(ARGV[1]))
-if nextClock > tonumber(ARGV[2]) then
-  local shift = nextClock - 1
-  local members = redis.call("ZRANGE", KEYS[2], 0, -1, "WITHSCORES")
-  for i = 1, #members, 2 do
-    local score = tonumber(members[i + 1])
-    local priority = math.max(1, math.floor(score / 0x100000000) - shift)
-    redis.call("ZADD", KEYS[2], priority * 0x100000000 + score % 0x100000000, members[i])
-    redis.call("HSET", ARGV[3] .. members[i], "priority", priority)
+/**
+ * Lua: `advanceLane(keys, indexBase, priority, threshold, member)` moves a queue's clock as a
+ * job of `priority` starts, rebasing past `threshold`, and answers the new clock. `keys`: the
+ * clock, the prioritized set, the delayed set, the active list; KEYS[indexBase] is the queue's
+ * job key prefix (job hashes are `<prefix><id>`), followed by its status indexes (job-index.ts
+ * `indexKeysOf`). `member` ("" for none), the started job's index member, moves to the
+ * `running` index here: the job's start costs no command of its own. Needs `placeMemberLua`.
+ * BullMQ scores a prioritized job `priority * 2^32 + counter`; a rebase keeps the counter.
+ */
+export const advanceLaneLua = `
+local function advanceLane(keys, indexBase, priority, threshold, member)
+  local jobPrefix = KEYS[indexBase]
+  if member ~= "" then placeMember(indexBase, member, ${statusPosition("running")}, 0) end
+  local nextClock = math.max(tonumber(redis.call("GET", keys[1]) or "1") + 1, tonumber(priority))
+  if nextClock > tonumber(threshold) then
+    local shift = nextClock - 1
+    local members = redis.call("ZRANGE", keys[2], 0, -1, "WITHSCORES")
+    for i = 1, #members, 2 do
+      local score = tonumber(members[i + 1])
+      local rebased = math.max(1, math.floor(score / 0x100000000) - shift)
+      redis.call("ZADD", keys[2], rebased * 0x100000000 + score % 0x100000000, members[i])
+      redis.call("HSET", jobPrefix .. members[i], "priority", rebased)
+    end
+    local others = redis.call("ZRANGE", keys[3], 0, -1)
+    for _, id in ipairs(redis.call("LRANGE", keys[4], 0, -1)) do others[#others + 1] = id end
+    for _, id in ipairs(others) do
+      local old = tonumber(redis.call("HGET", jobPrefix .. id, "priority") or "0")
+      if old > 0 then redis.call("HSET", jobPrefix .. id, "priority", math.max(1, old - shift)) end
+    end
+    nextClock = 1
   end
-  local others = redis.call("ZRANGE", KEYS[3], 0, -1)
-  for _, id in ipairs(redis.call("LRANGE", KEYS[4], 0, -1)) do others[#others + 1] = id end
-  for _, id in ipairs(others) do
-    local priority = tonumber(redis.call("HGET", ARGV[3] .. id, "priority") or "0")
-    if priority > 0 then redis.call("HSET", ARGV[3] .. id, "priority", math.max(1, priority - shift)) end
-  end
-  nextClock = 1
+  redis.call("SET", keys[1], nextClock)
+  return nextClock
 end
-redis.call("SET", KEYS[1], nextClock)
-return nextClock
+`;
+/** How many keys `laneClockParts` names before the job indexes. */
+export const laneKeyCount = 4;
+// KEYS: the lane's keys, then the queue's job indexes. ARGV: priority, threshold, member.
+const advanceScript = `${placeMemberLua}${advanceLaneLua}
+return advanceLane({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, ${laneKeyCount + 1}, ARGV[1], ARGV[2], ARGV[3])
 `;
 
 // Sent as EVALSHA (ioredis loads the script once), not EVAL with its body on every start.
@@ -123,21 +136,22 @@ export function laneClockCall(
   queues: QueueSet,
   queue: Queue,
   priority: number,
-  { threshold = rebaseAbove, started }: LaneClockOptions = {},
+  options: LaneClockOptions = {},
 ): RedisCall & { command: typeof advanceCommand } {
   commandOf(queues.connection);
+  const { keys, args } = laneClockParts(queues, queue, priority, options);
+  return { command: advanceCommand, args: [...keys, ...indexKeysOf(queues, queue.name), ...args] };
+}
+
+/** `advanceLane`'s keys (the lane's, without the job indexes) and its last three arguments. */
+export function laneClockParts(
+  queues: QueueSet,
+  queue: Queue,
+  priority: number,
+  { threshold = rebaseAbove, started }: LaneClockOptions = {},
+): { keys: string[]; args: (string | number)[] } {
   return {
-    command: advanceCommand,
-    args: [
-      laneClockKeyOf(queues, queue),
-      queue.toKey("prioritized"),
-      queue.toKey("delayed"),
-      queue.toKey("active"),
-      ...indexKeysOf(queues, queue.name),
-      priority,
-      threshold,
-      queue.toKey(""),
-      started ? indexMemberOf(started.submittedAt, started.id) : "",
-    ],
+    keys: [laneClockKeyOf(queues, queue), queue.toKey("prioritized"), queue.toKey("delayed"), queue.toKey("active")],
+    args: [priority, threshold, started ? indexMemberOf(started.submittedAt, started.id) : ""],
   };
 }
