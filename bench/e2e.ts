@@ -202,6 +202,7 @@ function spawnCli(side: Side, apiUrl: string, token: string): ChildProcess {
       PATH: process.env.PATH ?? "",
       PROVISIONER_API_URL: apiUrl,
       PROVISIONER_TOKEN: token,
+      ...(side.cpuProfileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${side.cpuProfileDir}` } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
