@@ -5,6 +5,7 @@ import { deathReasons } from "./failed-jobs.ts";
 import type { JobResult } from "./job-data.ts";
 import { indexKeysOf, placeMemberLua } from "./job-index.ts";
 import { outcomeOfResult } from "./job-result.ts";
+import { jobStatesOf } from "./job-states.ts";
 import type { QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
@@ -451,13 +452,16 @@ export async function reconcileBatches(queues: QueueSet, queue: Queue, chunk = 5
       const [next, ids] = await queues.connection.sscan(pendingKey, cursor, "COUNT", chunk);
       cursor = next;
       if (ids.length === 0) continue;
-      const recorded = await queues.connection.hmget(jobsKey, ...ids);
-      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+      // The chunk's recorded statuses and true states, two calls whatever its size: a
+      // reconciliation runs every few seconds over every pending job of every open batch.
+      const [recorded, states] = await Promise.all([
+        queues.connection.hmget(jobsKey, ...ids),
+        jobStatesOf(queues.connection, queue, ids),
+      ]);
       const changes = ids.flatMap((id, i): StatusChange[] => {
         const status: BatchStatus = statusOfState(states[i] ?? "unknown") ?? "expired";
         // The recorded status, without a success's outcome ("succeeded/created").
         const was = recorded[i]?.split("/")[0];
-        // Waiting and running differ only in BullMQ's lists; only a move the events can miss matters here.
         return was && was !== status ? [{ id, status, expected: was }] : [];
       });
       await Promise.all(
