@@ -124,6 +124,21 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
   return match ? { submittedAt: Number(match[1]), id: match[2] as string } : undefined;
 }
 
+/**
+ * Lua: `listed(list, id)`, whether a BullMQ list (wait, active, paused) holds the job id: `LPOS`
+ * (Redis 6.0.6), or before it a scan of the list, as BullMQ's older `getState` scans them.
+ */
+export const listedLua = `
+local function listed(list, id)
+  local ok, position = pcall(redis.call, "LPOS", list, id)
+  if ok then return position ~= false and position ~= nil end
+  for _, item in ipairs(redis.call("LRANGE", list, 0, -1)) do
+    if item == id then return true end
+  end
+  return false
+end
+`;
+
 const indexCommand = "provisionerIndexNewJobs";
 const placeCommand = "provisionerPlaceMembers";
 const readCommand = "provisionerReadIndexes";
@@ -136,15 +151,7 @@ const readCommand = "provisionerReadIndexes";
 // The state is what BullMQ's getStateV2 script answers, in its order of checks (LPOS needs
 // Redis 6.0.6; before it, the lists are scanned as BullMQ's older getState scans them).
 // (A replay moves its job's member itself: failed-jobs.ts.)
-const indexNewJobsScript = `
-local function listed(list, id)
-  local ok, position = pcall(redis.call, "LPOS", list, id)
-  if ok then return position ~= false and position ~= nil end
-  for _, item in ipairs(redis.call("LRANGE", list, 0, -1)) do
-    if item == id then return true end
-  end
-  return false
-end
+const indexNewJobsScript = `${listedLua}
 local function stateOf(id)
   if redis.call("ZSCORE", KEYS[2], id) then return "completed" end
   if redis.call("ZSCORE", KEYS[3], id) then return "failed" end

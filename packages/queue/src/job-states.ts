@@ -1,4 +1,5 @@
 import type { JobState, Queue } from "bullmq";
+import { listedLua } from "./job-index.ts";
 import type { RedisConnection } from "./redis.ts";
 
 // KEYS: the queue's completed, failed and delayed sets, its active list, and its job key
@@ -7,13 +8,13 @@ import type { RedisConnection } from "./redis.ts";
 // anything else that still exists (prioritized, waiting, paused, waiting for children) waits.
 // One call for many jobs, each a few O(1) reads; the active list is as long as the jobs
 // running, not the queue.
-const statesScript = `
+const statesScript = `${listedLua}
 local states = {}
 for i, id in ipairs(ARGV) do
   if redis.call("ZSCORE", KEYS[1], id) then states[i] = "completed"
   elseif redis.call("ZSCORE", KEYS[2], id) then states[i] = "failed"
   elseif redis.call("ZSCORE", KEYS[3], id) then states[i] = "delayed"
-  elseif redis.call("LPOS", KEYS[4], id) then states[i] = "active"
+  elseif listed(KEYS[4], id) then states[i] = "active"
   elseif redis.call("EXISTS", KEYS[5] .. id) == 1 then states[i] = "waiting"
   else states[i] = "unknown" end
 end
