@@ -13,8 +13,9 @@ type EventJob = { id?: string | undefined; queueName: string; data: unknown };
 
 // A batch's job starting, in one script call (a call's own cost in Redis is about that of its
 // writes): its status in its batches (batches.ts), then its lane's clock (lanes.ts), which lists
-// it as running. KEYS: the batch status script's, then the lane's. ARGV: the status script's
-// six and one job's four, then the lane's three.
+// it as running. KEYS: the batch status script's (the batch's five, then the queue's job
+// indexes from KEYS[6]), then the lane's. ARGV: the status script's six and one job's four,
+// then the lane's three.
 const batchStartArgCount = 10;
 const startInBatchScript = `${placeMemberLua}${batchStatusLua}${advanceLaneLua}
 local reply = recordStatuses(${batchStartArgCount})
