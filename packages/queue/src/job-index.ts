@@ -2,6 +2,7 @@ import { type JobStatus, jobStatuses } from "@provisioner/api-contract";
 import { Job, type JobState, type Queue, type RedisClient } from "bullmq";
 import { trimSucceededJobLua } from "./finished-job.ts";
 import { type JobData, storedJobData } from "./job-data.ts";
+import { jobStateLua, stateKeyCount, stateKeysOf } from "./job-states.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
 import type { RedisCall, RedisConnection } from "./redis.ts";
 
@@ -124,21 +125,6 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
   return match ? { submittedAt: Number(match[1]), id: match[2] as string } : undefined;
 }
 
-/**
- * Lua: `listed(list, id)`, whether a BullMQ list (wait, active, paused) holds the job id: `LPOS`
- * (Redis 6.0.6), or before it a scan of the list, as BullMQ's older `getState` scans them.
- */
-export const listedLua = `
-local function listed(list, id)
-  local ok, position = pcall(redis.call, "LPOS", list, id)
-  if ok then return position ~= false and position ~= nil end
-  for _, item in ipairs(redis.call("LRANGE", list, 0, -1)) do
-    if item == id then return true end
-  end
-  return false
-end
-`;
-
 const indexCommand = "provisionerIndexNewJobs";
 const placeCommand = "provisionerPlaceMembers";
 const readCommand = "provisionerReadIndexes";
@@ -148,28 +134,18 @@ const readCommand = "provisionerReadIndexes";
 // and answers a repeat's status, without reading anything back. KEYS: the queued index, the
 // queue's state keys (`stateKeysOf`), then each job's key; ARGV: each job's member, then each
 // job's id. Answers two lists, an entry a job in each: its data and its state, both "" when new.
-// The state is what BullMQ's getStateV2 script answers, in its order of checks (LPOS needs
-// Redis 6.0.6; before it, the lists are scanned as BullMQ's older getState scans them).
+// The state is what BullMQ's getStateV2 script answers (job-states.ts `jobStateLua`).
 // (A replay moves its job's member itself: failed-jobs.ts.)
-const indexNewJobsScript = `${listedLua}
-local function stateOf(id)
-  if redis.call("ZSCORE", KEYS[2], id) then return "completed" end
-  if redis.call("ZSCORE", KEYS[3], id) then return "failed" end
-  if redis.call("ZSCORE", KEYS[4], id) then return "delayed" end
-  if redis.call("ZSCORE", KEYS[9], id) then return "prioritized" end
-  if listed(KEYS[5], id) then return "active" end
-  if listed(KEYS[6], id) or listed(KEYS[7], id) then return "waiting" end
-  if redis.call("ZSCORE", KEYS[8], id) then return "waiting-children" end
-  return "unknown"
-end
-local first = 9
+const indexNewJobsScript = `${jobStateLua}
+local stateKeys = {${Array.from({ length: stateKeyCount }, (_, i) => `KEYS[${i + 2}]`).join(", ")}}
+local first = ${stateKeyCount + 1}
 local count = #KEYS - first
 local stored, states = {}, {}
 for i = 1, count do
   local data = redis.call("HGET", KEYS[first + i], "data")
   if data then
     stored[i] = data
-    states[i] = stateOf(ARGV[count + i])
+    states[i] = stateOf(stateKeys, ARGV[count + i])
   else
     stored[i] = ""
     states[i] = ""
@@ -218,27 +194,6 @@ function teach(connection: RedisConnection): void {
   connection.defineCommand(placeCommand, { numberOfKeys: jobStatuses.length + 1, lua: placeScript });
   connection.defineCommand(readCommand, { numberOfKeys: jobStatuses.length, lua: readScript });
   taught.add(connection);
-}
-
-/** BullMQ's state keys of a queue, in the order the index script checks them (its KEYS[2..9]). */
-const stateKeyNames = [
-  "completed",
-  "failed",
-  "delayed",
-  "active",
-  "wait",
-  "paused",
-  "waiting-children",
-  "prioritized",
-] as const;
-const stateKeys = new WeakMap<Queue, string[]>();
-function stateKeysOf(queue: Queue): string[] {
-  let keys = stateKeys.get(queue);
-  if (!keys) {
-    keys = stateKeyNames.map((name) => queue.toKey(name));
-    stateKeys.set(queue, keys);
-  }
-  return keys;
 }
 
 /** What already stood under a job's id: its stored data, and its BullMQ state as the MULTI found it. */
