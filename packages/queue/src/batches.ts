@@ -7,7 +7,7 @@ import { indexKeysOf, placeMemberLua } from "./job-index.ts";
 import { outcomeOfResult } from "./job-result.ts";
 import { jobStatesOf } from "./job-states.ts";
 import type { QueueSet } from "./queues.ts";
-import type { RedisCall, RedisConnection } from "./redis.ts";
+import { luaCommand, type RedisCall } from "./redis.ts";
 import { decodeCursor, encodeCursor, pageScored } from "./scored-page.ts";
 import { statusOfState } from "./status.ts";
 
@@ -167,23 +167,10 @@ const closeScript = `
 if redis.call("SCARD", KEYS[1]) == 0 then return redis.call("SREM", KEYS[2], ARGV[1]) end
 return 0
 `;
-const closeCommand = "provisionerBatchClose";
-const setStatusCommand = "provisionerBatchStatus";
 /** The status script's reply: statuses changed, the batch's pending count, then the other batches it settled. */
 type StatusReply = [changed: number, pending: number, ...settledOthers: string[]];
-type WithSetStatus = RedisConnection & {
-  [setStatusCommand](...args: (string | number)[]): Promise<StatusReply>;
-  [closeCommand](pendingKey: string, openKey: string, batchId: string): Promise<number>;
-};
-const taught = new WeakSet<RedisConnection>();
-function commandOf(connection: RedisConnection): WithSetStatus {
-  if (!taught.has(connection)) {
-    connection.defineCommand(setStatusCommand, { numberOfKeys: batchStatusKeyCount, lua: setStatusScript });
-    connection.defineCommand(closeCommand, { numberOfKeys: 2, lua: closeScript });
-    taught.add(connection);
-  }
-  return connection as WithSetStatus;
-}
+const setStatusCommand = luaCommand<StatusReply>("provisionerBatchStatus", setStatusScript, batchStatusKeyCount);
+const closeCommand = luaCommand<number>("provisionerBatchClose", closeScript, 2);
 
 export interface StatusChange {
   id: string;
@@ -211,8 +198,8 @@ export async function setJobBatchStatus(
   status: BatchStatus,
   options: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
 ): Promise<void> {
-  const { command, args } = jobBatchStatusCall(queues, queueName, batchId, id, status, options);
-  await settleAfter(queues, queueName, batchId, await commandOf(queues.connection)[command](...args));
+  const { args } = jobBatchStatusCall(queues, queueName, batchId, id, status, options);
+  await settleAfter(queues, queueName, batchId, await setStatusCommand.run(queues.connection, ...args));
 }
 
 /** `setJobBatchStatus` as a call to send with others (redis.ts `sendTogether`): hand its reply to `settleAfter`. */
@@ -223,12 +210,11 @@ export function jobBatchStatusCall(
   id: string,
   status: BatchStatus,
   { member, outcome }: { member?: string | undefined; outcome?: SuccessOutcome | undefined } = {},
-): RedisCall & { command: typeof setStatusCommand } {
-  commandOf(queues.connection);
-  return {
-    command: setStatusCommand,
-    args: setStatusArgs(queues, queueName, batchId, [{ id, status, member, outcome }], true),
-  };
+): RedisCall {
+  return setStatusCommand.call(
+    queues.connection,
+    setStatusArgs(queues, queueName, batchId, [{ id, status, member, outcome }], true),
+  );
 }
 
 /**
@@ -243,7 +229,8 @@ export async function setBatchStatuses(
   { withRepeats = false }: { withRepeats?: boolean } = {},
 ): Promise<number> {
   if (changes.length === 0) return 0;
-  const reply = await commandOf(queues.connection)[setStatusCommand](
+  const reply = await setStatusCommand.run(
+    queues.connection,
     ...setStatusArgs(queues, queueName, batchId, changes, withRepeats),
   );
   await settleAfter(queues, queueName, batchId, reply);
@@ -354,7 +341,7 @@ function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
 async function settleBatch(queues: QueueSet, queueName: string, batchId: string): Promise<void> {
   await notifyIfFinished(queues, batchId);
   const [, , , pendingKey, openKey] = keysOf(queues, queueName, batchId) as [string, string, string, string, string];
-  await commandOf(queues.connection)[closeCommand](pendingKey, openKey, batchId);
+  await closeCommand.run(queues.connection, pendingKey, openKey, batchId);
 }
 
 async function notifyIfFinished(queues: QueueSet, batchId: string): Promise<void> {

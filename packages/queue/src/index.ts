@@ -97,6 +97,7 @@ export {
   evictionPolicy,
   isRedisUnavailable,
   keyHolders,
+  luaCommand,
   type RedisCall,
   type RedisConnection,
   type RedisTarget,

@@ -4,7 +4,7 @@ import { trimSucceededJobLua } from "./finished-job.ts";
 import { type JobData, storedJobData } from "./job-data.ts";
 import { jobStateLua, stateKeyCount, stateKeysOf } from "./job-states.ts";
 import { type AccountQueue, createDatabaseJob, jobOptionsFor, type QueueSet } from "./queues.ts";
-import type { RedisCall, RedisConnection } from "./redis.ts";
+import { luaCommand, type RedisCall } from "./redis.ts";
 
 /**
  * Every job newest first, for `GET /v1/jobs`: one sorted set per status and account queue
@@ -125,9 +125,6 @@ export function parseIndexMember(member: string): { submittedAt: number; id: str
   return match ? { submittedAt: Number(match[1]), id: match[2] as string } : undefined;
 }
 
-const indexCommand = "provisionerIndexNewJobs";
-const placeCommand = "provisionerPlaceMembers";
-const readCommand = "provisionerReadIndexes";
 // Runs in the same MULTI as the jobs' adds, just before them: only a job that does not exist
 // yet (not a repeat of its key) gets a member, in the `queued` index, and each existing job
 // answers its stored data and its BullMQ state, so the caller tells a new job from a repeat,
@@ -186,15 +183,9 @@ end
 return members
 `;
 
-const taught = new WeakSet<RedisConnection>();
-/** Teaches the queues' shared connection the scripts once; ioredis loads each on first use. */
-function teach(connection: RedisConnection): void {
-  if (taught.has(connection)) return;
-  connection.defineCommand(indexCommand, { lua: indexNewJobsScript });
-  connection.defineCommand(placeCommand, { numberOfKeys: jobStatuses.length + 1, lua: placeScript });
-  connection.defineCommand(readCommand, { numberOfKeys: jobStatuses.length, lua: readScript });
-  taught.add(connection);
-}
+const indexCommand = luaCommand<unknown>("provisionerIndexNewJobs", indexNewJobsScript);
+const placeCommand = luaCommand<number>("provisionerPlaceMembers", placeScript, jobStatuses.length + 1);
+const readCommand = luaCommand<string[]>("provisionerReadIndexes", readScript, jobStatuses.length);
 
 /** What already stood under a job's id: its stored data, and its BullMQ state as the MULTI found it. */
 export interface ExistingJob {
@@ -217,7 +208,6 @@ export function addJobsIndexed(
   jobs: readonly { id: string; data: JobData; priority: number }[],
 ): Promise<(ExistingJob | undefined)[]> {
   if (jobs.length === 0) return Promise.resolve([]);
-  teach(queues.connection);
   try {
     // Built and sent before this returns (nothing here waits), so the caller's next chunk is
     // prepared while Redis runs this one, and calls made in order send their MULTIs in order.
@@ -233,8 +223,6 @@ function sendIndexed(
   client: RedisClient,
   jobs: readonly { id: string; data: JobData; priority: number }[],
 ) {
-  // `client` is BullMQ's for the queue, the shared connection, so its MULTI knows the script.
-  const multi = client.multi();
   const args: string[] = [statusIndexKeyOf(queues, queue.name, "queued"), ...stateKeysOf(queue)];
   const members: string[] = [];
   const ids: string[] = [];
@@ -243,7 +231,11 @@ function sendIndexed(
     members.push(indexMemberOf(data.submittedAt, id));
     ids.push(id);
   }
-  multi.runCommand(indexCommand, [args.length, ...args, ...members, ...ids]);
+  // Defined before the MULTI is made: `client` is BullMQ's for the queue, on the shared
+  // connection, and a MULTI knows the scripts its connection knew when it was made.
+  const index = indexCommand.call(queues.connection, [args.length, ...args, ...members, ...ids]);
+  const multi = client.multi();
+  multi.runCommand(index.command, index.args);
   for (const { id, data, priority } of jobs) {
     const options = jobOptionsFor(queues.config, data, priority);
     // BullMQ queues the add on the MULTI before its first await (its own addJobs relies on
@@ -280,16 +272,12 @@ export async function readIndex(
   count: number,
 ): Promise<string[]> {
   const max = after === undefined ? "+" : `(${after}`;
-  teach(queues.connection);
-  const connection = queues.connection as RedisConnection & {
-    [readCommand](...args: (string | number)[]): Promise<string[]>;
-  };
   // One call per queue, not one pipeline: on a cluster the indexes live in different slots.
   const pages = await Promise.all(
     accounts.map(({ queue }) =>
       status
         ? queues.connection.zrevrangebylex(statusIndexKeyOf(queues, queue.name, status), max, "-", "LIMIT", 0, count)
-        : connection[readCommand](...indexKeysOf(queues, queue.name).slice(1), max, count),
+        : readCommand.run(queues.connection, ...indexKeysOf(queues, queue.name).slice(1), max, count),
     ),
   );
   // Each page is sorted and members are fixed-width up to the id, so a sort of the union is the
@@ -343,11 +331,7 @@ export const placeMembersCall = (queues: QueueSet, queueName: string, placements
   placeCall(queues, queueName, "move", placements);
 
 async function place(queues: QueueSet, queueName: string, mode: "adopt" | "move", placements: readonly Placement[]) {
-  const { args } = placeCall(queues, queueName, mode, placements);
-  const connection = queues.connection as RedisConnection & {
-    [placeCommand](...args: (string | number)[]): Promise<number>;
-  };
-  return connection[placeCommand](...args);
+  return placeCommand.run(queues.connection, ...placeCall(queues, queueName, mode, placements).args);
 }
 
 function placeCall(
@@ -356,13 +340,9 @@ function placeCall(
   mode: "adopt" | "move",
   placements: readonly Placement[],
 ): RedisCall {
-  teach(queues.connection);
-  return {
-    command: placeCommand,
-    args: [
-      ...indexKeysOf(queues, queueName),
-      mode,
-      ...placements.flatMap(({ member, status, from }) => [member, statusPosition(status), statusPosition(from)]),
-    ],
-  };
+  return placeCommand.call(queues.connection, [
+    ...indexKeysOf(queues, queueName),
+    mode,
+    ...placements.flatMap(({ member, status, from }) => [member, statusPosition(status), statusPosition(from)]),
+  ]);
 }

@@ -1,5 +1,5 @@
 import type { JobState, Queue } from "bullmq";
-import type { RedisConnection } from "./redis.ts";
+import { luaCommand, type RedisConnection } from "./redis.ts";
 
 /** BullMQ's state keys of a queue, in the order `stateOf` takes them. */
 const stateKeyNames = [
@@ -56,17 +56,7 @@ local states = {}
 for i, id in ipairs(ARGV) do states[i] = stateOf(KEYS, id) end
 return states
 `;
-const statesCommand = "provisionerJobStates";
-const taught = new WeakSet<RedisConnection>();
-function commandOf(connection: RedisConnection) {
-  if (!taught.has(connection)) {
-    connection.defineCommand(statesCommand, { numberOfKeys: stateKeyCount, lua: statesScript });
-    taught.add(connection);
-  }
-  return connection as RedisConnection & {
-    [statesCommand](...args: string[]): Promise<(JobState | "unknown")[]>;
-  };
-}
+const statesCommand = luaCommand<(JobState | "unknown")[]>("provisionerJobStates", statesScript, stateKeyCount);
 
 /**
  * The states of jobs of one queue, in one script call: what `queue.getJobState` answers for
@@ -78,5 +68,5 @@ export async function jobStatesOf(
   ids: readonly string[],
 ): Promise<(JobState | "unknown")[]> {
   if (ids.length === 0) return [];
-  return commandOf(connection)[statesCommand](...stateKeysOf(queue), ...ids);
+  return statesCommand.run(connection, ...stateKeysOf(queue), ...ids);
 }

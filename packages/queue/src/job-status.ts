@@ -6,7 +6,7 @@ import { type JobResult, readJobData } from "./job-data.ts";
 import { indexMemberOf, placeMemberLua, placeMembersCall } from "./job-index.ts";
 import { advanceLaneLua, laneClockCall, laneClockParts, laneKeyCount } from "./lanes.ts";
 import type { QueueSet } from "./queues.ts";
-import { type RedisCall, type RedisConnection, sendTogether } from "./redis.ts";
+import { luaCommand, type RedisCall, sendTogether } from "./redis.ts";
 
 /** A job as BullMQ's worker and its events hand it over (its data is validated here). */
 type EventJob = { id?: string | undefined; queueName: string; data: unknown };
@@ -24,18 +24,11 @@ advanceLane(
   6, ARGV[${batchStartArgCount + 1}], ARGV[${batchStartArgCount + 2}], ARGV[${batchStartArgCount + 3}])
 return reply
 `;
-const startInBatchCommand = "provisionerStartInBatch";
-const taught = new WeakSet<RedisConnection>();
-function commandOf(connection: RedisConnection) {
-  if (!taught.has(connection)) {
-    connection.defineCommand(startInBatchCommand, {
-      numberOfKeys: batchStatusKeyCount + laneKeyCount,
-      lua: startInBatchScript,
-    });
-    taught.add(connection);
-  }
-  return connection as RedisConnection & { [startInBatchCommand](...args: (string | number)[]): Promise<unknown> };
-}
+const startInBatchCommand = luaCommand<unknown>(
+  "provisionerStartInBatch",
+  startInBatchScript,
+  batchStatusKeyCount + laneKeyCount,
+);
 
 /**
  * Records a job's start, as the worker's processor begins it, in one script call: its account's
@@ -56,7 +49,8 @@ export async function recordJobStart(
   }
   const status = setStatusArgs(queues, job.queueName, data.batchId, [{ id, status: "running" }], true);
   const lane = laneClockParts(queues, queue, job.priority, { started });
-  const reply = await commandOf(queues.connection)[startInBatchCommand](
+  const reply = await startInBatchCommand.run(
+    queues.connection,
     ...status.slice(0, batchStatusKeyCount),
     ...lane.keys,
     ...status.slice(batchStatusKeyCount),

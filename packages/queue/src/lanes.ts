@@ -2,7 +2,7 @@ import { jobStatuses, type Lane } from "@provisioner/api-contract";
 import type { Queue } from "bullmq";
 import { indexKeysOf, indexMemberOf, placeMemberLua, statusPosition } from "./job-index.ts";
 import type { QueueSet } from "./queues.ts";
-import type { RedisCall, RedisConnection } from "./redis.ts";
+import { luaCommand, type RedisCall } from "./redis.ts";
 
 // Scheduling within one account's queue, with BullMQ's own priorities (lower runs first,
 // FIFO within one priority, 1..2^21-1). Each account queue keeps a virtual clock beside it:
@@ -100,16 +100,11 @@ const advanceScript = `${placeMemberLua}${advanceLaneLua}
 return advanceLane({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, ${laneKeyCount + 1}, ARGV[1], ARGV[2], ARGV[3])
 `;
 
-// Sent as EVALSHA (ioredis loads the script once), not EVAL with its body on every start.
-const advanceCommand = "provisionerAdvanceLaneClock";
-const taught = new WeakSet<RedisConnection>();
-function commandOf(connection: RedisConnection) {
-  if (!taught.has(connection)) {
-    connection.defineCommand(advanceCommand, { numberOfKeys: 5 + jobStatuses.length, lua: advanceScript });
-    taught.add(connection);
-  }
-  return connection as RedisConnection & { [advanceCommand](...args: (string | number)[]): Promise<number> };
-}
+const advanceCommand = luaCommand<number>(
+  "provisionerAdvanceLaneClock",
+  advanceScript,
+  laneKeyCount + 1 + jobStatuses.length,
+);
 
 /**
  * Moves the queue's clock as a job of `priority` starts (rebasing past `threshold`); answers
@@ -121,9 +116,8 @@ export async function advanceLaneClock(
   priority: number,
   options: LaneClockOptions = {},
 ): Promise<number> {
-  const { command, args } = laneClockCall(queues, queue, priority, options);
-  const clock = await commandOf(queues.connection)[command](...args);
-  return Number(clock);
+  const { args } = laneClockCall(queues, queue, priority, options);
+  return Number(await advanceCommand.run(queues.connection, ...args));
 }
 
 interface LaneClockOptions {
@@ -137,10 +131,9 @@ export function laneClockCall(
   queue: Queue,
   priority: number,
   options: LaneClockOptions = {},
-): RedisCall & { command: typeof advanceCommand } {
-  commandOf(queues.connection);
+): RedisCall {
   const { keys, args } = laneClockParts(queues, queue, priority, options);
-  return { command: advanceCommand, args: [...keys, ...indexKeysOf(queues, queue.name), ...args] };
+  return advanceCommand.call(queues.connection, [...keys, ...indexKeysOf(queues, queue.name), ...args]);
 }
 
 /** `advanceLane`'s keys (the lane's, without the job indexes) and its last three arguments. */

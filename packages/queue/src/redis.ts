@@ -58,13 +58,47 @@ function loadScripts(cluster: Cluster, node: Redis): void {
 
 /**
  * One command as data: a Redis command, or a script the connection was taught
- * (`defineCommand`), with its keys and arguments. Calls that must go out together are sent
+ * (`luaCommand`), with its keys and arguments. Calls that must go out together are sent
  * with `sendTogether`; on a cluster they must share one slot (every key carries one queue's
  * hash tag).
  */
 export interface RedisCall {
   command: string;
   args: (string | number)[];
+}
+
+/**
+ * A Lua script as a command of the connections it runs on, defined on each at its first use:
+ * ioredis then sends it as EVALSHA and loads it once, not its body on every call. `call`
+ * answers it as data, for `sendTogether` or a MULTI made from the connection afterwards (a
+ * pipeline knows only the scripts its connection knew when it was made).
+ */
+export interface LuaCommand<Reply> {
+  readonly name: string;
+  run(connection: RedisConnection, ...args: (string | number)[]): Promise<Reply>;
+  call(connection: RedisConnection, args: (string | number)[]): RedisCall;
+}
+
+/** `numberOfKeys` left out: each call passes its key count first, as EVAL takes it. */
+export function luaCommand<Reply>(name: string, lua: string, numberOfKeys?: number): LuaCommand<Reply> {
+  const definedOn = new WeakSet<RedisConnection>();
+  const define = (connection: RedisConnection) => {
+    if (definedOn.has(connection)) return;
+    connection.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
+    definedOn.add(connection);
+  };
+  return {
+    name,
+    run(connection, ...args) {
+      define(connection);
+      const commands = connection as unknown as Record<string, (...args: (string | number)[]) => Promise<Reply>>;
+      return (commands[name] as (...args: (string | number)[]) => Promise<Reply>).apply(connection, args);
+    },
+    call(connection, args) {
+      define(connection);
+      return { command: name, args };
+    },
+  };
 }
 
 /**

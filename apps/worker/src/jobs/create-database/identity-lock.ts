@@ -1,30 +1,23 @@
 import { hash, randomUUID } from "node:crypto";
 import { abortWhen, type ProviderName } from "@provisioner/provider-client";
-import type { RedisConnection } from "@provisioner/queue";
+import { luaCommand, type RedisConnection } from "@provisioner/queue";
 
 // Exactly-once effect holds per identity (provider, account, where, name), not only per
 // key: jobs under different keys for one database must not look up and create at once.
 
 // Deletes or extends the lock only while it still holds this holder's token: a holder
 // that outlived its lease must not end or prolong its successor's.
-// Sent as EVALSHA (ioredis loads each once), not EVAL with the body, which Redis hashes every time.
-const releaseCommand = "provisionerReleaseIdentityLock";
-const renewCommand = "provisionerRenewIdentityLock";
-type WithLockScripts = RedisConnection & {
-  [releaseCommand](key: string, token: string): Promise<number>;
-  [renewCommand](key: string, token: string, leaseMs: number): Promise<number>;
-};
-function teach(connection: RedisConnection): WithLockScripts {
-  connection.defineCommand(releaseCommand, {
-    numberOfKeys: 1,
-    lua: `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`,
-  });
-  connection.defineCommand(renewCommand, {
-    numberOfKeys: 1,
-    lua: `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`,
-  });
-  return connection as WithLockScripts;
-}
+// KEYS: the lock. ARGV: the holder's token (and the lease for a renewal).
+const releaseCommand = luaCommand<number>(
+  "provisionerReleaseIdentityLock",
+  `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`,
+  1,
+);
+const renewCommand = luaCommand<number>(
+  "provisionerRenewIdentityLock",
+  `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`,
+  1,
+);
 
 /** Another job holds the identity: wait `retryAfterMs`, then try again, spending no attempt. */
 export class IdentityBusyError extends Error {
@@ -75,7 +68,7 @@ export function identityLockKey(prefix: string, identity: Identity): string {
 
 export function createIdentityLocks(options: IdentityLocksOptions): IdentityLocks {
   const { prefix, leaseMs = 15_000, busyRetryMaxMs = 1_000 } = options;
-  const connection = teach(options.connection);
+  const { connection } = options;
   if (!(leaseMs >= 30)) throw new RangeError(`identity lock leaseMs must be at least 30 ms, got ${leaseMs}`);
   if (!(busyRetryMaxMs >= 1)) throw new RangeError(`busyRetryMaxMs must be at least 1 ms, got ${busyRetryMaxMs}`);
   // A holder's token: unique to this process (its random part) and to the hold (the count).
@@ -104,7 +97,7 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
         // awaited, to spare the job a round trip: it is written before BullMQ moves the job to
         // finished (on BullMQ's own connection), so it usually lands first; when it lands a moment
         // after, another job for the database finds the lock held and waits its short turn.
-        connection[releaseCommand](key, token).catch(() => {});
+        releaseCommand.run(connection, key, token).catch(() => {});
       }
     },
   };
@@ -116,12 +109,12 @@ export function createIdentityLocks(options: IdentityLocksOptions): IdentityLock
  * which end long before their first renewal. A lock held at a tick is at most a third of the
  * lease old since its last renewal or its taking, as with a timer of its own.
  */
-function sharedRenewals(connection: WithLockScripts, leaseMs: number) {
+function sharedRenewals(connection: RedisConnection, leaseMs: number) {
   const held = new Map<string, { key: string; lost: AbortController }>();
   let timer: NodeJS.Timeout | undefined;
   const renewAll = () => {
     for (const [token, { key, lost }] of held) {
-      connection[renewCommand](key, token, leaseMs).then(
+      renewCommand.run(connection, key, token, leaseMs).then(
         (renewed) => {
           if (renewed === 0) lost.abort(new Error("identity lock lost to another holder"));
         },
